@@ -112,18 +112,13 @@ public sealed partial class Qcow2Format
                 throw new BadArgumentException("Refcount width must be a power of two and may not exceed 64 bits.");
             if (!v3 && refcountBits != DefaultRefcountBits)
                 throw new BadArgumentException("Different refcount widths than 16 bits require compatibility level 1.1 or above (use compat=1.1 or greater).");
-            if (extendedL2)
-            {
-                if (!v3) throw new BadArgumentException("Extended L2 entries are only supported with compatibility level 1.1 and above (use compat=1.1 or greater).");
-                if (clusterSize < MinExtendedL2ClusterSize)
-                    throw new BadArgumentException($"Extended L2 entries are only supported with cluster sizes of at least {MinExtendedL2ClusterSize} bytes.");
-            }
+            // Like qemu-img measure, only what changes the size is validated here; the
+            // version-dependent checks of the other options are left to create.
+            if (extendedL2 && clusterSize < MinExtendedL2ClusterSize)
+                throw new BadArgumentException($"Extended L2 entries are only supported with cluster sizes of at least {MinExtendedL2ClusterSize} bytes.");
             string prealloc = options.GetChoice("preallocation", "off", "off", "metadata", "falloc", "full");
-            bool lazy = options.GetBool("lazy_refcounts", false);
-            if (lazy && !v3) throw new BadArgumentException("Lazy refcounts only supported with compatibility level 1.1 and above (use compat=1.1 or greater).");
-            string compression = options.GetChoice("compression_type", "zlib", "zlib", "zstd");
-            if (compression != "zlib" && !v3)
-                throw new BadArgumentException("Compression type selection is only supported with compatibility level 1.1 and above (use compat=1.1 or greater).");
+            options.GetBool("lazy_refcounts", false);
+            options.GetChoice("compression_type", "zlib", "zlib", "zstd");
             bool hasBacking = !string.IsNullOrEmpty(options.GetString("backing_file"));
             options.GetString("backing_fmt");
             if (options.GetString("encryption") is not null || options.GetString("encrypt.format") is not null)
