@@ -9,7 +9,7 @@ namespace Discemu.Tests.Formats.Qcow2;
 /// </summary>
 public sealed class Qcow2CheckerDamageTests
 {
-    private static readonly string[] Bases = ["default", "cluster512", "refcount1", "refcount8", "refcount64", "extended_l2", "snapshots", "compat010"];
+    private static readonly string[] Bases = ["default", "cluster512", "cluster2M", "compressed", "bitmaps", "refcount1", "refcount8", "refcount64", "extended_l2", "snapshots", "compat010"];
 
     private static readonly string[] Damages = ["bump", "zero", "copied", "eof", "stray", "reftable", "shared", "l2refcount"];
 
