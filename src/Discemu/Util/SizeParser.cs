@@ -27,7 +27,9 @@ public static class SizeParser
         if (s.Length > 0 && char.ToUpperInvariant(s[^1]) is 'I') throw new BadArgumentException($"Invalid {what} '{text}'.");
         if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal value) || value < 0)
             throw new BadArgumentException($"Invalid {what} '{text}': expected a number with an optional k, M, G, T, P or E suffix.");
-        decimal bytes = value * (decimal)Math.Pow(2, shift);
+        decimal multiplier = 1L << shift; // exact; a double power of two would be rounded to 15 digits
+        if (value > long.MaxValue / multiplier) throw new BadArgumentException($"Invalid {what} '{text}': too large.");
+        decimal bytes = value * multiplier;
         if (bytes > long.MaxValue) throw new BadArgumentException($"Invalid {what} '{text}': too large.");
         if (bytes != decimal.Truncate(bytes)) throw new BadArgumentException($"Invalid {what} '{text}': not a whole number of bytes.");
         return (long)bytes;
