@@ -2,9 +2,5 @@ namespace Discemu.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.Error.WriteLine("discemu: the command line is being built.");
-        return args.Length == 0 ? 1 : 1;
-    }
+    private static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
 }

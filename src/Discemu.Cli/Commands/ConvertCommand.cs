@@ -1,0 +1,115 @@
+using System.CommandLine;
+using Discemu.Block;
+using Discemu.Formats;
+using Discemu.Operations;
+using Discemu.Util;
+
+namespace Discemu.Cli.Commands;
+
+/// <summary>
+/// <c>convert [-f fmt] [-O output_fmt] [-o options] [-c] [-p] [-q] [-n] [--target-is-zero] [-S sparse_size]
+/// [-m num] [-W] [-B backing_file [-F backing_fmt]] [-U] filename [filename2 [...]] output_filename</c>
+/// </summary>
+internal static class ConvertCommand
+{
+    public static Command Build(CliContext ctx)
+    {
+        var format = CommonOptions.Format();
+        var outFormat = CommonOptions.Format("-O", "Output format (default raw)");
+        var options = CommonOptions.CreateOptions();
+        var compress = new Option<bool>("-c") { Description = "Compress the target (formats with compressed clusters only)" };
+        var progress = CommonOptions.Progress();
+        var quiet = CommonOptions.Quiet();
+        var noCreate = new Option<bool>("-n") { Description = "Write into an existing target instead of creating it" };
+        var targetIsZero = new Option<bool>("--target-is-zero") { Description = "The existing target (-n) already reads as zeros" };
+        var sparse = new Option<string?>("-S") { Description = "Zero runs of at least this size become holes (default 4k; 0 = fully allocate)", HelpName = "sparse_size" };
+        var parallel = new Option<int>("-m") { Description = "Parallel requests (1-16, default 8)", DefaultValueFactory = _ => 8, HelpName = "num" };
+        var outOfOrder = new Option<bool>("-W") { Description = "Allow out-of-order writes" };
+        var backing = new Option<string?>("-B") { Description = "Backing file of the target: only what differs from it is written", HelpName = "backing_file" };
+        var backingFormat = CommonOptions.Format("-F", "Format of the -B backing file");
+        var share = CommonOptions.ForceShare();
+        var cache = CommonOptions.Cache("-t");
+        var srcCache = CommonOptions.Cache("-T");
+        var files = new Argument<string[]>("filenames") { Description = "Source images, then the output file", Arity = new ArgumentArity(2, 100_000) };
+        var cmd = new Command("convert", "Convert (copy) images to another format")
+        {
+            format, outFormat, options, compress, progress, quiet, noCreate, targetIsZero, sparse, parallel, outOfOrder,
+            backing, backingFormat, share, cache, srcCache, files,
+        };
+        cmd.SetAction(parse => ctx.Guard(() =>
+        {
+            var fmt = ctx.Registry.Find(parse.GetValue(outFormat) ?? "raw");
+            var optionTexts = parse.GetValue(options);
+            if (CreateOptionsHelp.IsHelp(optionTexts))
+            {
+                CreateOptionsHelp.Print(ctx.Out, fmt);
+                return 0;
+            }
+            var names = parse.GetValue(files)!;
+            string target = names[^1];
+            bool existing = parse.GetValue(noCreate);
+            if (parse.GetValue(targetIsZero) && !existing) throw new BadArgumentException("--target-is-zero requires use of -n flag.");
+            if (existing && optionTexts is { Length: > 0 }) throw new BadArgumentException("-o has no effect when skipping image creation (-n).");
+            var copyOptions = new CopyOptions
+            {
+                SparseSize = parse.GetValue(sparse) is { } s ? SizeParser.Parse(s, "sparse size") : CopyOptions.DefaultSparseSize,
+                Compress = parse.GetValue(compress),
+                ParallelRequests = parse.GetValue(parallel),
+                OutOfOrderWrites = parse.GetValue(outOfOrder),
+                TargetIsZero = !existing || parse.GetValue(targetIsZero),
+            };
+            copyOptions.Validate();
+            string? srcFormat = ctx.FormatOption(parse, format);
+            var sources = new List<DiskImage>();
+            try
+            {
+                foreach (var name in names[..^1]) sources.Add(ctx.Open(name, srcFormat));
+                using BlockDevice source = sources.Count == 1 ? new SubRangeDevice(sources[0], 0, sources[0].Length) : new ConcatDevice(sources, ownsParts: false);
+                string? backingName = parse.GetValue(backing);
+                using var dest = existing
+                    ? ctx.Open(target, fmt.Name, writable: true)
+                    : CreateTarget(ctx, fmt, target, source.Length, optionTexts, backingName, ctx.FormatOption(parse, backingFormat));
+                if (copyOptions.Compress && dest is not ICompressedWriter)
+                    throw new NotSupportedException("Compression not supported for this file format.");
+                DiskImage? ownBacking = null;
+                try
+                {
+                    BlockDevice? targetBacking = null;
+                    if (backingName is not null)
+                        targetBacking = dest.Backing ?? (ownBacking = ctx.Open(DiskImage.ResolveRelative(target, backingName), ctx.FormatOption(parse, backingFormat)));
+                    var effective = copyOptions with { TargetBacking = targetBacking };
+                    ctx.WithProgress(parse.GetValue(progress), "Converting", cb => ImageCopier.Copy(source, dest, effective with { Progress = cb }));
+                }
+                finally { ownBacking?.Dispose(); }
+            }
+            finally
+            {
+                foreach (var src in sources) src.Dispose();
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static DiskImage CreateTarget(CliContext ctx, ImageFormat fmt, string path, long size, string[]? optionTexts, string? backing, string? backingFormat)
+    {
+        if (backing is not null && backingFormat is null)
+        {
+            using var b = ctx.Open(DiskImage.ResolveRelative(path, backing), null, openBacking: false);
+            backingFormat = b.Format.Name;
+        }
+        var request = new ImageCreateRequest(path, size, CreateOptions.Parse(optionTexts ?? []), ctx.Opener)
+        {
+            BackingFile = backing,
+            BackingFormat = backingFormat,
+        };
+        try
+        {
+            return fmt.Create(request);
+        }
+        catch (DiscemuException e) when (e.ImagePath is null)
+        {
+            throw new BadArgumentException(e.Message, path, e);
+        }
+    }
+}
