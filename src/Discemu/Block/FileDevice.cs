@@ -124,8 +124,8 @@ public sealed class FileDevice : BlockDevice
         if (_isBlockDevice) return new BlockStatus(maxLength, data, 0, offset);
         long? nextData = LinuxNative.NextData(_handle, offset);
         if (nextData is null) return new BlockStatus(maxLength, data, 0, offset);
-        if (nextData == -1) return new BlockStatus(maxLength, hole);
-        if (nextData > offset) return new BlockStatus(Math.Min(nextData.Value - offset, maxLength), hole);
+        if (nextData == -1) return new BlockStatus(maxLength, hole, 0, offset);
+        if (nextData > offset) return new BlockStatus(Math.Min(nextData.Value - offset, maxLength), hole, 0, offset);
         long? nextHole = LinuxNative.NextHole(_handle, offset);
         long end = nextHole is null or -1 ? offset + maxLength : nextHole.Value;
         return new BlockStatus(Math.Clamp(end - offset, 1, maxLength), data, 0, offset);

@@ -84,23 +84,12 @@ public sealed class RawFormat : ImageFormat
             device.Write(pos, zeros.AsSpan(0, (int)Math.Min(zeros.Length, size - pos)));
     }
 
-    /// <inheritdoc/>
+    /// <summary>A raw image needs its whole virtual size, rounded up to 512 bytes (as qemu-img measure reports it).</summary>
     public override MeasureResult Measure(long virtualSize, BlockDevice? source, CreateOptions options)
     {
         options.GetChoice("preallocation", "off", "off", "falloc", "full");
         options.ThrowOnUnused(Name);
-        long size = source?.Length ?? virtualSize;
-        long required = size;
-        if (source is not null)
-        {
-            required = 0;
-            for (long pos = 0; pos < size;)
-            {
-                var st = source.GetStatus(pos, size - pos);
-                if (!st.IsZero) required += st.Length;
-                pos += st.Length;
-            }
-        }
-        return new MeasureResult(required, size);
+        long size = checked(((source?.Length ?? virtualSize) + 511) & ~511L);
+        return new MeasureResult(size, size);
     }
 }
