@@ -12,11 +12,7 @@ public sealed class FuzzReplayTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    public void Dispose()
-    {
-        FuzzTargets.DeleteScratchFile();
-        _dir.Dispose();
-    }
+    public void Dispose() => _dir.Dispose();
 
     public static TheoryData<string> Targets => [.. FuzzTargets.All.Keys];
 
@@ -38,7 +34,11 @@ public sealed class FuzzReplayTests : IDisposable
         }
         var log = new StringWriter();
         int failures = -1;
-        var worker = new Thread(() => failures = FuzzTargets.Replay(target, dir, log)) { IsBackground = true };
+        var worker = new Thread(() =>
+        {
+            try { failures = FuzzTargets.Replay(target, dir, log); }
+            finally { FuzzTargets.DeleteScratchFile(); } // the image target's scratch file is per thread
+        }) { IsBackground = true };
         worker.Start();
         Assert.True(worker.Join(TimeSpan.FromMinutes(2)), $"replaying {target} hung:\n{log}");
         Assert.True(failures == 0, log.ToString());
