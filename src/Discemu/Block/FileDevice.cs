@@ -48,6 +48,7 @@ public sealed class FileDevice : BlockDevice
 
     internal static SafeFileHandle OpenHandle(string path, FileMode mode, bool writable)
     {
+        if (!HostFile.IsFileOrBlockDevice(path)) throw new ImageAccessException("Not a regular file or block device.", path);
         try
         {
             return File.OpenHandle(path, mode, writable ? FileAccess.ReadWrite : FileAccess.Read,

@@ -21,4 +21,25 @@ internal static partial class HostFile
         catch (EntryPointNotFoundException) { return null; }
         return BitConverter.ToInt64(buf, 64) * 512;
     }
+
+    private const uint TypeMask = 0xF000, TypeRegular = 0x8000, TypeBlock = 0x6000;
+
+    /// <summary>
+    /// False when <paramref name="path"/> exists and is neither a regular file nor a block device
+    /// (a directory, FIFO, socket or character device, whose open or read could block or fail);
+    /// true otherwise, including when the type cannot be told.
+    /// </summary>
+    public static bool IsFileOrBlockDevice(string path)
+    {
+        int modeOffset = RuntimeInformation.ProcessArchitecture switch { Architecture.X64 => 24, Architecture.Arm64 => 16, _ => -1 };
+        if (!OperatingSystem.IsLinux() || modeOffset < 0) return true;
+        var buf = new byte[256];
+        try
+        {
+            if (Stat(path, buf) != 0) return true;
+        }
+        catch (EntryPointNotFoundException) { return true; }
+        uint type = BitConverter.ToUInt32(buf, modeOffset) & TypeMask;
+        return type is TypeRegular or TypeBlock;
+    }
 }

@@ -87,4 +87,18 @@ public sealed class FileDeviceTests
         }
         finally { PeerTools.Run("losetup", ["--detach", loop]); }
     }
+
+    [Fact]
+    public void FifoAndDirectoryAreRefusedWithoutBlocking()
+    {
+        using var dir = new TempDir();
+        string fifo = dir.File("pipe");
+        var mk = System.Diagnostics.Process.Start("mkfifo", [fifo]);
+        mk.WaitForExit();
+        Assert.Equal(0, mk.ExitCode);
+        var e = Assert.Throws<ImageAccessException>(() => FileDevice.Open(fifo, writable: false));
+        Assert.Contains("Not a regular file", e.Message);
+        Assert.Throws<ImageAccessException>(() => Discemu.Formats.ImageOpener.Default.Open(fifo));
+        Assert.Throws<ImageAccessException>(() => FileDevice.Open(dir.PathName, writable: false));
+    }
 }
