@@ -71,9 +71,11 @@ public static class Cli
         }
     }
 
-    private static RootCommand BuildRoot(CliContext ctx)
+    private static Command BuildRoot(CliContext ctx)
     {
-        var root = new RootCommand("Discemu disk image utility (qemu-img compatible syntax)");
+        // A plain command named after the tool (a RootCommand would take the assembly's name, Discemu.Cli).
+        var root = new Command(ToolName, "Discemu disk image utility (qemu-img compatible syntax)");
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new Option<bool>("--debug") { Description = "Show stack traces for errors", Recursive = true });
         root.Subcommands.Add(InfoCommand.Build(ctx));
         root.Subcommands.Add(CreateCommand.Build(ctx));
