@@ -89,16 +89,6 @@ public sealed partial class Qcow2Image
         block.Dirty = true;
     }
 
-    /// <summary>Adds one reference to an allocated cluster (a compressed cluster shared by several extents).</summary>
-    private void IncrementRefcount(long cluster)
-    {
-        EnsureRefBlock(cluster >> _layout.RefcountBlockBits);
-        ulong v = GetRefcount(cluster);
-        if (v >= _layout.MaxRefcount)
-            throw new UnsupportedFeatureException($"Refcount overflow: cluster {cluster} already has {v} references ({_layout.RefcountBits}-bit refcounts).", Path);
-        SetRefcount(cluster, v + 1);
-    }
-
     /// <summary>Records that one reference to <paramref name="cluster"/> is gone; applied after the metadata that dropped it is written.</summary>
     private void FreeClusterLater(long cluster)
     {
@@ -139,19 +129,45 @@ public sealed partial class Qcow2Image
         WriteDirtyRefBlocks();
     }
 
-    /// <summary>Allocates <paramref name="count"/> contiguous free clusters (refcount 1); returns the first cluster index. Caller holds the lock.</summary>
+    /// <summary>
+    /// Allocates <paramref name="count"/> contiguous free clusters (refcount 1); returns the first
+    /// cluster index. Refcount blocks the run needs are placed right after it (and describe
+    /// themselves when they fall in their own range). Caller holds the lock.
+    /// </summary>
     private long AllocateClusters(long count)
     {
+        int rbb = _layout.RefcountBlockBits;
+        long extra = 0;
+        var missing = new List<long>();
         while (true)
         {
-            long start = FindFreeRun(count);
-            bool created = false;
-            long firstBlock = start >> _layout.RefcountBlockBits, lastBlock = (start + count - 1) >> _layout.RefcountBlockBits;
-            for (long b = firstBlock; b <= lastBlock; b++) created |= EnsureRefBlock(b);
-            if (created) continue;
-            for (long i = 0; i < count; i++) SetRefcount(start + i, 1);
-            if (start == _freeHint) _freeHint = start + count;
-            NoteAllocated(start + count);
+            long start = FindFreeRun(count + extra);
+            long end = start + count + extra;
+            missing.Clear();
+            for (long b = start >> rbb; b <= (end - 1) >> rbb; b++)
+                if (b >= _refTable.Length || (_refTable[b] & Qcow2Constants.RefcountTableOffsetMask) == 0) missing.Add(b);
+            if (missing.Count > extra)
+            {
+                extra = missing.Count;
+                continue;
+            }
+            if (missing.Count > 0 && missing[^1] >= _refTable.Length)
+            {
+                GrowRefTable(missing[^1] + 1);
+                continue;
+            }
+            long blockCluster = start + count;
+            foreach (long b in missing)
+            {
+                var block = new Qcow2RefBlock(blockCluster << _layout.ClusterBits, new byte[_layout.ClusterSize]) { Dirty = true };
+                _refBlocks[b] = block;
+                _refTable[b] = (ulong)block.HostOffset;
+                _refTableDirty = true;
+                blockCluster++;
+            }
+            for (long c = start; c < blockCluster; c++) SetRefcount(c, 1);
+            if (start == _freeHint) _freeHint = blockCluster;
+            NoteAllocated(blockCluster);
             return start;
         }
     }
@@ -200,27 +216,6 @@ public sealed partial class Qcow2Image
             File.Resize(target);
             _fileGrown = true;
         }
-    }
-
-    /// <summary>Makes sure refcount block <paramref name="index"/> exists; true when one was created. Caller holds the lock.</summary>
-    private bool EnsureRefBlock(long index)
-    {
-        if (index < _refTable.Length && (_refTable[index] & Qcow2Constants.RefcountTableOffsetMask) != 0) return false;
-        if (index >= _refTable.Length)
-        {
-            GrowRefTable(index + 1);
-            if ((_refTable[index] & Qcow2Constants.RefcountTableOffsetMask) != 0) return true;
-        }
-        // The new block describes itself: it goes at the start of the range it covers, which is all free.
-        long cluster = index << _layout.RefcountBlockBits;
-        if (cluster == 0) throw new CorruptImageException("The first refcount block is missing.", Path);
-        var block = new Qcow2RefBlock(cluster << _layout.ClusterBits, new byte[_layout.ClusterSize]) { Dirty = true };
-        _layout.SetRefcount(block.Data, 0, 1);
-        _refBlocks[index] = block;
-        _refTable[index] = (ulong)block.HostOffset;
-        _refTableDirty = true;
-        NoteAllocated(cluster + 1);
-        return true;
     }
 
     /// <summary>
