@@ -11,7 +11,7 @@ public sealed partial class Qcow2Image
             if (entries > 0) GrowL1((int)entries);
             WriteSize(size);
             if (preallocation != "off") Preallocate(size, preallocation);
-            FlushLocked();
+            FlushLocked(durable: false);
         }
     }
 

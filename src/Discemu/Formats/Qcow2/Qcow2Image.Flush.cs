@@ -7,21 +7,23 @@ public sealed partial class Qcow2Image
     /// <inheritdoc/>
     protected override void FlushCore()
     {
-        lock (_lock) FlushLocked();
+        lock (_lock) FlushLocked(durable: true);
     }
 
     /// <summary>
-    /// Makes the metadata durable in crash-safe order: data and refcount increments first, then
-    /// L2 tables, then the L1 table; only then are freed clusters given back.
+    /// Writes the metadata in crash-safe order: data and refcount increments first, then L2 tables,
+    /// then the L1 table; only then are freed clusters given back. With <paramref name="durable"/>
+    /// the file is synced after each stage (power-loss safety); without it the write order alone
+    /// protects against a killed process.
     /// </summary>
-    private void FlushLocked()
+    private void FlushLocked(bool durable)
     {
         WriteBackMetadata();
-        File.Flush();
+        if (durable) File.Flush();
         if (_pendingFrees.Count > 0)
         {
             ApplyPendingFrees();
-            File.Flush();
+            if (durable) File.Flush();
         }
     }
 
@@ -75,7 +77,7 @@ public sealed partial class Qcow2Image
     {
         lock (_lock)
         {
-            FlushLocked();
+            FlushLocked(durable: false);
             if (_fileGrown)
             {
                 long used = Math.Max(_openFileLength, UsedEnd());
@@ -86,7 +88,6 @@ public sealed partial class Qcow2Image
                 WriteIncompatibleFeatures(_header.IncompatibleFeatures & ~IncompatDirty);
                 _dirtyBitSetByUs = false;
             }
-            File.Flush();
         }
     }
 

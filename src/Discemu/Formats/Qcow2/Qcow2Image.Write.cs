@@ -271,9 +271,8 @@ public sealed partial class Qcow2Image
             RecomputeCopiedFlags(words);
         }
         long cluster = AllocateClusters(1);
-        var table = new Qcow2L2Table(cluster << _layout.ClusterBits, words);
-        _l2Cache.Add(table);
-        _l2Cache.MarkDirty(table);
+        var table = new Qcow2L2Table(cluster << _layout.ClusterBits, words) { Dirty = true };
+        AddToCache(table);
         _l1[l1Index] = (ulong)table.HostOffset | EntryCopied;
         _l1Dirty = true;
         if (offset != 0)

@@ -17,8 +17,8 @@ namespace Discemu.Formats.Qcow2;
 /// </remarks>
 public sealed partial class Qcow2Image : DiskImage, ISnapshotImage, ICompressedWriter, IBackingChangeable
 {
-    /// <summary>Bytes of L2 tables kept in memory.</summary>
-    private const long L2CacheBudget = 32L << 20;
+    /// <summary>Bytes of L2 tables kept in memory (settable by tests to exercise write-back).</summary>
+    internal static long L2CacheBudget { get; set; } = 32L << 20;
 
     private const ulong KnownIncompatible = IncompatDirty | IncompatCorrupt | IncompatExternalDataFile | IncompatCompressionType | IncompatExtendedL2;
 

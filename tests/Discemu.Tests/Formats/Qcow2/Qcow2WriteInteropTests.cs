@@ -200,4 +200,46 @@ public sealed class Qcow2WriteInteropTests
         QemuImg("convert", "-l", "snapshot.name=second", "-O", "raw", path, after2);
         AssertSameBytes(File.ReadAllBytes(snapSecond), File.ReadAllBytes(after2), "snapshot 'second' after writing");
     }
+
+    [Fact]
+    public void SmallL2CacheWritesBackInOrder()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("cache.qcow2");
+        long size = 8 << 20;
+        var model = new byte[size];
+        long saved = Discemu.Formats.Qcow2.Qcow2Image.L2CacheBudget;
+        Discemu.Formats.Qcow2.Qcow2Image.L2CacheBudget = 1;
+        try
+        {
+            using var image = Create(path, size, "cluster_size=512,refcount_bits=4");
+            RunRandomOperations(image, model, 5, compressed: true);
+            var big = Pattern(3 << 20, 6);
+            image.Write(1 << 20, big);
+            big.CopyTo(model, 1 << 20);
+            AssertSameBytes(model, ReadAll(image), "with a tiny L2 cache");
+        }
+        finally { Discemu.Formats.Qcow2.Qcow2Image.L2CacheBudget = saved; }
+        AssertCheckClean(path);
+        var raw = dir.File("m.raw");
+        File.WriteAllBytes(raw, model);
+        AssertQemuCompare(path, raw);
+    }
+
+    [Fact]
+    public void AutoclearBitsAreClearedWhenWriting()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("bm.qcow2");
+        QemuImg("create", "-f", "qcow2", path, "1M");
+        QemuImg("bitmap", "--add", path, "b0");
+        Assert.Contains("b0", QemuImg("info", path));
+        using (var image = Open(path, writable: true))
+            image.Write(0, Pattern(4096, 1));
+        var header = new byte[96];
+        using (var fs = File.OpenRead(path)) fs.ReadExactly(header);
+        Assert.Equal(0UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(88)));
+        var (code, stdout, stderr) = PeerTools.Run("qemu-img", ["check", path]);
+        Assert.True(code is 0 or 3, $"qemu-img check: {code} {stdout}{stderr}");
+    }
 }
