@@ -30,5 +30,8 @@ public sealed partial class Qcow2Format : ImageFormat
 
     /// <inheritdoc/>
     public override DiskImage Open(ImageOpenRequest request)
-        => throw new UnsupportedFeatureException("QCOW2 support is being built.", request.Path);
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Qcow2Image.Open(request);
+    }
 }
