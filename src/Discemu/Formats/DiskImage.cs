@@ -75,6 +75,16 @@ public interface IBackingChangeable
     void SetBackingFile(string? fileName, string? formatName);
 }
 
+/// <summary>An image that can drop all of its own data, so every read falls through to its backing file
+/// (what <c>commit</c> does to the top image afterwards). Unlike <see cref="Block.BlockDevice.Discard"/>, which
+/// may leave zeros so the backing does not show through, this always deallocates.</summary>
+public interface IEmptyableImage
+{
+    /// <summary>Deallocates every cluster of this layer.</summary>
+    /// <exception cref="NotSupportedException">The image is read-only.</exception>
+    void MakeEmpty();
+}
+
 /// <summary>An image with internal snapshots.</summary>
 public interface ISnapshotImage
 {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Discemu.Block;
+using Discemu.Formats;
 
 namespace Discemu.Operations;
 
@@ -52,7 +53,11 @@ public static class ImageCommitter
                 tracker.Advance(st.Length);
             }
             baseDevice.Flush();
-            if (emptyTop && top.CanWrite && (top.Capabilities & DeviceCapabilities.Discard) != 0) Empty(top);
+            if (emptyTop && top.CanWrite)
+            {
+                if (top is IEmptyableImage emptyable) emptyable.MakeEmpty();
+                else if ((top.Capabilities & DeviceCapabilities.Discard) != 0) Empty(top);
+            }
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
         tracker.Complete();

@@ -51,18 +51,4 @@ internal static class CliHarness
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(fs));
     }
 
-    /// <summary>Skips the test until the QCOW2 driver can create images.</summary>
-    public static void RequireQcow2(TempDir dir)
-    {
-        var fmt = FormatRegistry.Default.TryFind("qcow2");
-        try
-        {
-            if (fmt is null || !fmt.CanCreate) throw new NotSupportedException();
-            using var img = fmt.Create(new ImageCreateRequest(dir.File("probe.qcow2"), 1 << 20, CreateOptions.Empty, ImageOpener.Default));
-        }
-        catch (Exception e) when (e is NotSupportedException or DiscemuException)
-        {
-            Assert.Skip("qcow2 driver not merged yet");
-        }
-    }
 }

@@ -66,7 +66,6 @@ public sealed class InfoCommandTests
     public void Qcow2InfoShowsClusterSizeAndBacking()
     {
         using var dir = new TempDir();
-        CliHarness.RequireQcow2(dir);
         string baseFile = CliHarness.SparseRaw(dir, "base.raw", 2 << 20);
         string top = dir.File("top.qcow2");
         Assert.Equal(0, CliHarness.Run("create", "-f", "qcow2", "-b", baseFile, "-F", "raw", top).Code);

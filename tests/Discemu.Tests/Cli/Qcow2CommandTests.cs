@@ -17,7 +17,6 @@ public sealed class Qcow2CommandTests
     public void CheckCleanImageMatchesQemuImg()
     {
         using var dir = new TempDir();
-        CliHarness.RequireQcow2(dir);
         PeerTools.Require("qemu-img");
         string src = CliHarness.SparseRaw(dir, "src.raw", 4 << 20, (0, 200_000));
         string q = dir.File("a.qcow2");
@@ -33,7 +32,6 @@ public sealed class Qcow2CommandTests
     public void CommitWritesIntoBackingAndEmptiesTop()
     {
         using var dir = new TempDir();
-        CliHarness.RequireQcow2(dir);
         PeerTools.Require("qemu-img");
         string baseFile = CliHarness.SparseRaw(dir, "base.raw", 4 << 20, (0, 65536));
         string top = dir.File("top.qcow2");
@@ -54,7 +52,6 @@ public sealed class Qcow2CommandTests
     public void SafeRebaseKeepsContentAndUnsafeOnlyChangesReference()
     {
         using var dir = new TempDir();
-        CliHarness.RequireQcow2(dir);
         PeerTools.Require("qemu-img");
         string oldBase = CliHarness.SparseRaw(dir, "old.raw", 4 << 20, (0, 100_000), (3 << 20, 4096));
         string newBase = CliHarness.SparseRaw(dir, "new.raw", 4 << 20, (50_000, 100_000));
@@ -76,7 +73,6 @@ public sealed class Qcow2CommandTests
     public void MapOfOverlayMatchesQemuImg()
     {
         using var dir = new TempDir();
-        CliHarness.RequireQcow2(dir);
         PeerTools.Require("qemu-img");
         string baseFile = CliHarness.SparseRaw(dir, "base.raw", 4 << 20, (1 << 20, 65536));
         string top = dir.File("top.qcow2");

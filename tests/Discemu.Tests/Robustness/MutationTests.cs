@@ -25,14 +25,6 @@ public sealed class MutationTests : IDisposable
 
     private static int BaseSeed => int.TryParse(Environment.GetEnvironmentVariable("DISCEMU_MUTATION_SEED"), out int s) ? s : 20240601;
 
-    /// <summary>Skips (only) while the QCOW2 driver cannot create and open images. Remove once the driver is merged.</summary>
-    private static void RequireQcow2Driver()
-    {
-        var qcow2 = FormatRegistry.Default.TryFind("qcow2");
-        if (qcow2 is null || !qcow2.CanCreate)
-            Assert.Skip("The QCOW2 driver cannot create or open images on this branch yet; this guard goes once it is merged.");
-    }
-
     /// <summary>The image bytes a qemu-img configuration produces from a 2 MiB source with data, zeros and text.</summary>
     public static TheoryData<string> Qcow2Configs => ["zlib", "zstd", "extended-l2", "cluster-512", "refcount-1", "refcount-64", "v2", "snapshots", "backing-chain"];
 
@@ -89,7 +81,6 @@ public sealed class MutationTests : IDisposable
     [MemberData(nameof(Qcow2Configs))]
     public void MutatedQcow2ImagesFromQemuImgFailTypedNeverCrash(string config)
     {
-        RequireQcow2Driver();
         PeerTools.Require("qemu-img");
         string seed = MakeQcow2Seed(config);
         AssertPristineOpens(seed);
@@ -101,7 +92,6 @@ public sealed class MutationTests : IDisposable
     [InlineData("windows_volume.qcow2")]
     public void MutatedRealQcow2ImagesFailTypedNeverCrash(string name)
     {
-        RequireQcow2Driver();
         string path = TestData.Real(name);
         AssertPristineOpens(path);
         RunMutations($"real-{name}", File.ReadAllBytes(path), Iterations(20));

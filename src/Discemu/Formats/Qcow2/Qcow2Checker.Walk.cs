@@ -151,10 +151,12 @@ internal static partial class Qcow2Checker
                     throw new CorruptImageException("The snapshot table extends past the end of the file.", _path);
                 _file.Read(pos, fixedPart);
                 int length = Qcow2SnapshotEntry.DiskLengthOf(fixedPart, _path);
-                if (pos + length > _fileLength || pos + length - offset > Qcow2Metadata.MaxSnapshotTableBytes)
+                // The last entry's padding to 8 bytes may lie past the end of the file (qemu does not extend the file for it).
+                long available = _fileLength - pos;
+                if (length - available >= 8 || pos + length - offset > Qcow2Metadata.MaxSnapshotTableBytes)
                     throw new CorruptImageException("The snapshot table extends past the end of the file or is too large.", _path);
                 var entry = new byte[length];
-                _file.Read(pos, entry);
+                _file.Read(pos, entry.AsSpan(0, (int)Math.Min(length, available)));
                 snapshots.Add(Qcow2SnapshotEntry.Read(entry, _path));
                 pos += length;
             }

@@ -61,7 +61,12 @@ public sealed partial class Qcow2Image
     {
         lock (_lock)
         {
-            if (_header.Dirty) RebuildRefcounts();
+            if (_header.Dirty)
+            {
+                // Not closed cleanly (lazy refcounts): recount every reference, then reload.
+                Qcow2Checker.RebuildRefcounts(File, Path);
+                InvalidateCaches();
+            }
             if (_header.AutoclearFeatures != 0)
             {
                 // Features this driver does not maintain (such as bitmaps) are marked stale, per the spec.

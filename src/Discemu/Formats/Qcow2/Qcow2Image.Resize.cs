@@ -5,30 +5,29 @@ namespace Discemu.Formats.Qcow2;
 public sealed partial class Qcow2Image
 {
     /// <inheritdoc/>
-    /// <exception cref="BadArgumentException">The size is not a multiple of 512, or shrinking would lose allocated data.</exception>
+    /// <exception cref="BadArgumentException">The size is not a multiple of 512, or too large for the L1 table.</exception>
     /// <exception cref="UnsupportedFeatureException">The image has internal snapshots and would shrink.</exception>
     protected override void ResizeCore(long newLength)
     {
         if (newLength % 512 != 0) throw new BadArgumentException($"The size {newLength} is not a multiple of 512 bytes.", Path);
         MarkDirtyForLazyRefcounts();
-        long oldLength;
+        long oldLength = Volatile.Read(ref _size);
+        if (newLength < oldLength)
+        {
+            // Like qemu-img resize --shrink: what lies beyond the new end is dropped. Clusters wholly past it
+            // are freed (zero-flagged where a backing file would otherwise show through, so growing again reads zeros).
+            if (_snapshots.Count > 0) throw new UnsupportedFeatureException("Cannot shrink an image that has internal snapshots.", Path);
+            long firstWhole = (newLength + _layout.ClusterMask) & ~_layout.ClusterMask;
+            long oldEnd = (oldLength + _layout.ClusterMask) & ~_layout.ClusterMask;
+            bool hasBacking = _backing is not null || BackingFileName is not null;
+            if (firstWhole < oldEnd)
+                ChangeClusters(firstWhole, oldEnd, hasBacking && _layout.Version >= 3 ? ClusterChange.ZeroUnmap : ClusterChange.Deallocate);
+        }
         lock (_lock)
         {
             oldLength = _size;
             if (newLength == oldLength) return;
-            if (newLength < oldLength)
-            {
-                if (_snapshots.Count > 0) throw new UnsupportedFeatureException("Cannot shrink an image that has internal snapshots.", Path);
-                long firstWhole = (newLength + _layout.ClusterMask) & ~_layout.ClusterMask;
-                for (long pos = firstWhole; pos < oldLength;)
-                {
-                    var x = MapLocked(_l1, pos, oldLength - pos, mergeCompressed: true);
-                    if (x.Kind != Qcow2ClusterKind.Unallocated)
-                        throw new BadArgumentException($"Cannot shrink to {newLength} bytes: data is allocated at offset {pos}; discard it first.", Path);
-                    pos += x.Length;
-                }
-            }
-            else
+            if (newLength > oldLength)
             {
                 long needed = _layout.L1EntriesFor(newLength);
                 if (needed > Qcow2Constants.MaxL1Entries) throw new BadArgumentException($"The size {newLength} needs an L1 table larger than the format allows for this cluster size.", Path);

@@ -46,6 +46,17 @@ public sealed partial class Qcow2Image
         ChangeClusters(fullStart, fullEnd, hasBacking && _layout.Version >= 3 ? ClusterChange.ZeroUnmap : ClusterChange.Deallocate);
     }
 
+    /// <summary>Deallocates every cluster, so the whole disk reads from the backing file (or zeros without one).</summary>
+    /// <exception cref="NotSupportedException">The image is read-only.</exception>
+    public void MakeEmpty()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (!CanWrite) throw new NotSupportedException("The device is read-only.");
+        MarkDirtyForLazyRefcounts();
+        ChangeClusters(0, (Length + _layout.ClusterMask) & ~_layout.ClusterMask, ClusterChange.Deallocate);
+        Flush();
+    }
+
     /// <summary>The clusters wholly inside [offset, end); the last cluster counts as whole when the range reaches the end of the disk.</summary>
     private (long Start, long End) WholeClusters(long offset, long end)
     {

@@ -69,7 +69,7 @@ public sealed class Qcow2CheckerDamageTests
     {
         using var dir = new TempDir();
         string img = QcowCheckImages.Make(dir, "default");
-        var layout = Qcow2Layout.Read(img);
+        var layout = Qcow2FileLayout.Read(img);
         var (_, cluster) = layout.FirstDataEntry();
         layout.SetRefcount(cluster, 2);
         var result = QcowCheckImages.Check(img, CheckRepair.None);
@@ -80,7 +80,7 @@ public sealed class Qcow2CheckerDamageTests
     /// <summary>Applies one kind of damage; false when it does not apply to this image.</summary>
     private static bool Damage(string img, string damage)
     {
-        var layout = Qcow2Layout.Read(img);
+        var layout = Qcow2FileLayout.Read(img);
         var (entryOffset, cluster) = layout.FirstDataEntry();
         switch (damage)
         {

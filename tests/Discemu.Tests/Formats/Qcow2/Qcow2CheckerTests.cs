@@ -56,7 +56,7 @@ public sealed class Qcow2CheckerTests
     {
         using var dir = new TempDir();
         string img = QcowCheckImages.Make(dir, "lazy");
-        var layout = Qcow2Layout.Read(img);
+        var layout = Qcow2FileLayout.Read(img);
         // What a crash with lazy refcounts leaves: data clusters allocated but never counted, dirty bit set.
         foreach (long c in layout.DataClusters()) layout.SetRefcount(c, 0);
         layout.SetIncompatibleBits(layout.Header.IncompatibleFeatures | 1);
@@ -65,7 +65,7 @@ public sealed class Qcow2CheckerTests
         using (var file = FileDevice.Open(img, writable: true)) Qcow2Checker.RebuildRefcounts(file, img);
 
         Assert.Equal(0, QemuCheck.Run(img).ExitCode);
-        Assert.False(Qcow2Layout.Read(img).Header.Dirty);
+        Assert.False(Qcow2FileLayout.Read(img).Header.Dirty);
         Assert.Equal(0, QcowCheckImages.Check(img, CheckRepair.None).ExitCode);
     }
 
@@ -83,7 +83,7 @@ public sealed class Qcow2CheckerTests
     {
         using var dir = new TempDir();
         string img = QcowCheckImages.Make(dir, "cluster512");
-        var layout = Qcow2Layout.Read(img);
+        var layout = Qcow2FileLayout.Read(img);
         long l2 = layout.L1Entry(0) & 0x00FFFFFFFFFFFE00L;
         for (int i = 0; i < layout.Header.L1Size; i++) layout.SetL1Entry(i, l2);
         var result = QcowCheckImages.Check(img, CheckRepair.None);
@@ -210,9 +210,9 @@ internal static class QcowCheckImages
 }
 
 /// <summary>Reads and pokes the metadata of a test image to damage it on purpose.</summary>
-internal sealed class Qcow2Layout
+internal sealed class Qcow2FileLayout
 {
-    private Qcow2Layout(string path, Qcow2Header header)
+    private Qcow2FileLayout(string path, Qcow2Header header)
     {
         Path = path;
         Header = header;
@@ -223,11 +223,11 @@ internal sealed class Qcow2Layout
     public int ClusterSize => Header.ClusterSize;
     public int L2EntrySize => Header.ExtendedL2 ? 16 : 8;
 
-    public static Qcow2Layout Read(string path)
+    public static Qcow2FileLayout Read(string path)
     {
         var head = new byte[4096];
         using (var fs = File.OpenRead(path)) fs.ReadExactly(head, 0, (int)Math.Min(4096, fs.Length));
-        return new Qcow2Layout(path, Qcow2Header.Read(head, path));
+        return new Qcow2FileLayout(path, Qcow2Header.Read(head, path));
     }
 
     public long ReadU64(long offset)
