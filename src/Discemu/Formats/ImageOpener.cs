@@ -90,8 +90,18 @@ public sealed class ImageOpener
     public DiskImage OpenBacking(ImageOpenRequest parent, string storedName, string? storedFormat)
     {
         ArgumentNullException.ThrowIfNull(parent);
-        string resolved = DiskImage.ResolveRelative(parent.Path, storedName);
-        string full = Path.GetFullPath(resolved);
+        if (string.IsNullOrEmpty(storedName) || storedName.Contains('\0'))
+            throw new CorruptImageException("The backing file name is empty or contains a NUL character.", parent.Path);
+        string resolved, full;
+        try
+        {
+            resolved = DiskImage.ResolveRelative(parent.Path, storedName);
+            full = Path.GetFullPath(resolved);
+        }
+        catch (Exception e) when (e is ArgumentException or PathTooLongException or NotSupportedException)
+        {
+            throw new CorruptImageException($"The backing file name '{storedName}' is not a valid path.", parent.Path, e);
+        }
         if (parent.ChainPaths.Contains(full))
             throw new CorruptImageException($"Backing chain loops back to '{resolved}'.", parent.Path);
         if (parent.ChainDepth + 1 > MaxChainDepth)
