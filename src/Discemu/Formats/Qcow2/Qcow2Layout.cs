@@ -144,38 +144,47 @@ internal sealed class Qcow2Layout
     }
 
     /// <summary>Reads entry <paramref name="index"/> of a refcount block in this image's width.</summary>
-    public ulong GetRefcount(ReadOnlySpan<byte> block, long index)
-    {
-        switch (RefcountOrder)
-        {
-            case 3: return block[(int)index];
-            case 4: return BinaryPrimitives.ReadUInt16BigEndian(block[(int)(index * 2)..]);
-            case 5: return BinaryPrimitives.ReadUInt32BigEndian(block[(int)(index * 4)..]);
-            case 6: return BinaryPrimitives.ReadUInt64BigEndian(block[(int)(index * 8)..]);
-            default:
-                long bit = index << RefcountOrder;
-                int shift = (int)(bit & 7);
-                return (ulong)((block[(int)(bit >> 3)] >> shift) & (int)MaxRefcount);
-        }
-    }
+    public ulong GetRefcount(ReadOnlySpan<byte> block, long index) => GetRefcount(block, index, RefcountOrder);
 
     /// <summary>Writes entry <paramref name="index"/> of a refcount block.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value does not fit the refcount width.</exception>
     public void SetRefcount(Span<byte> block, long index, ulong value)
     {
         if (value > MaxRefcount) throw new ArgumentOutOfRangeException(nameof(value), $"Refcount {value} exceeds {RefcountBits} bits.");
-        switch (RefcountOrder)
+        SetRefcount(block, index, RefcountOrder, value);
+    }
+
+    /// <summary>Reads entry <paramref name="index"/> of a refcount block with 2^<paramref name="order"/>-bit entries.</summary>
+    public static ulong GetRefcount(ReadOnlySpan<byte> block, long index, int order)
+    {
+        switch (order)
+        {
+            case 3: return block[(int)index];
+            case 4: return BinaryPrimitives.ReadUInt16BigEndian(block[(int)(index * 2)..]);
+            case 5: return BinaryPrimitives.ReadUInt32BigEndian(block[(int)(index * 4)..]);
+            case 6: return BinaryPrimitives.ReadUInt64BigEndian(block[(int)(index * 8)..]);
+            default:
+                long bit = index << order;
+                int shift = (int)(bit & 7);
+                return (ulong)((block[(int)(bit >> 3)] >> shift) & ((1 << (1 << order)) - 1));
+        }
+    }
+
+    /// <summary>Writes entry <paramref name="index"/> of a refcount block with 2^<paramref name="order"/>-bit entries; the value must fit.</summary>
+    public static void SetRefcount(Span<byte> block, long index, int order, ulong value)
+    {
+        switch (order)
         {
             case 3: block[(int)index] = (byte)value; break;
             case 4: BinaryPrimitives.WriteUInt16BigEndian(block[(int)(index * 2)..], (ushort)value); break;
             case 5: BinaryPrimitives.WriteUInt32BigEndian(block[(int)(index * 4)..], (uint)value); break;
             case 6: BinaryPrimitives.WriteUInt64BigEndian(block[(int)(index * 8)..], value); break;
             default:
-                long bit = index << RefcountOrder;
+                long bit = index << order;
                 int shift = (int)(bit & 7);
-                int mask = (int)MaxRefcount << shift;
+                int mask = ((1 << (1 << order)) - 1) << shift;
                 ref byte b = ref block[(int)(bit >> 3)];
-                b = (byte)((b & ~mask) | ((int)value << shift));
+                b = (byte)((b & ~mask) | (((int)value << shift) & mask));
                 break;
         }
     }

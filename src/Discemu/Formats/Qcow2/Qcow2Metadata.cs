@@ -39,45 +39,15 @@ internal static class Qcow2Metadata
     /// <summary>Reads refcount number <paramref name="index"/> of a refcount block with 2^<paramref name="order"/>-bit entries.</summary>
     public static ulong GetRefcount(ReadOnlySpan<byte> block, long index, int order)
     {
-        int bits = 1 << order;
-        if (bits >= 8)
-        {
-            int bytes = bits / 8;
-            var s = block.Slice(checked((int)(index * bytes)), bytes);
-            return bytes switch
-            {
-                1 => s[0],
-                2 => BinaryPrimitives.ReadUInt16BigEndian(s),
-                4 => BinaryPrimitives.ReadUInt32BigEndian(s),
-                _ => BinaryPrimitives.ReadUInt64BigEndian(s),
-            };
-        }
-        long bit = index * bits;
-        return (ulong)(block[(int)(bit >> 3)] >> (int)(bit & 7)) & ((1UL << bits) - 1);
+        if ((index << order >> 3) >= block.Length) throw new ArgumentOutOfRangeException(nameof(index));
+        return Qcow2Layout.GetRefcount(block, index, order);
     }
 
     /// <summary>Writes refcount number <paramref name="index"/>; the value must fit the width.</summary>
     public static void SetRefcount(Span<byte> block, long index, int order, ulong value)
     {
-        int bits = 1 << order;
-        if (bits >= 8)
-        {
-            int bytes = bits / 8;
-            var s = block.Slice(checked((int)(index * bytes)), bytes);
-            switch (bytes)
-            {
-                case 1: s[0] = (byte)value; break;
-                case 2: BinaryPrimitives.WriteUInt16BigEndian(s, (ushort)value); break;
-                case 4: BinaryPrimitives.WriteUInt32BigEndian(s, (uint)value); break;
-                default: BinaryPrimitives.WriteUInt64BigEndian(s, value); break;
-            }
-            return;
-        }
-        long bit = index * bits;
-        int shift = (int)(bit & 7);
-        int mask = ((1 << bits) - 1) << shift;
-        ref byte b = ref block[(int)(bit >> 3)];
-        b = (byte)((b & ~mask) | (((int)value << shift) & mask));
+        if ((index << order >> 3) >= block.Length) throw new ArgumentOutOfRangeException(nameof(index));
+        Qcow2Layout.SetRefcount(block, index, order, value);
     }
 
     /// <summary>Byte offset inside a refcount block of the byte(s) holding entry <paramref name="index"/>, and how many bytes.</summary>
