@@ -56,7 +56,7 @@ public sealed partial class ImageCopier
         private readonly ImageCopier _copier;
         private readonly IEnumerator<WorkItem> _plan;
         private readonly object _gate = new();
-        private readonly Stack<byte[]> _free = new();
+        private readonly Stack<ChunkBuffer> _free = new();
         private readonly WorkItem?[] _ready;
         private readonly int _capacity;
         private readonly bool _ordered;
@@ -78,7 +78,7 @@ public sealed partial class ImageCopier
         }
 
         /// <summary>Takes the next planned window and a buffer for it; null when the plan is done or the copy failed.</summary>
-        private WorkItem? Take(out byte[]? buffer)
+        private WorkItem? Take(out ChunkBuffer? buffer)
         {
             buffer = null;
             lock (_gate)
@@ -105,11 +105,10 @@ public sealed partial class ImageCopier
                 item.Sequence = _nextSequence++;
                 if (!item.ZeroRange)
                 {
-                    if (_free.TryPop(out buffer)) { }
-                    else
+                    if (!_free.TryPop(out buffer))
                     {
                         _allocated++;
-                        buffer = GC.AllocateUninitializedArray<byte>(_copier._chunk);
+                        buffer = new ChunkBuffer(_copier._chunk);
                     }
                 }
                 return item;

@@ -71,7 +71,7 @@ public sealed partial class ImageCopier
         public bool ZeroRange { get; } = zeroRange;
         public long KnownDataEnd { get; } = knownDataEnd;
         public long Sequence { get; set; }
-        public byte[]? Buffer { get; set; }
+        public ChunkBuffer? Buffer { get; set; }
         public List<WriteOp> Ops { get; } = [];
     }
 
@@ -139,7 +139,7 @@ public sealed partial class ImageCopier
     }
 
     /// <summary>Reads a data window into <paramref name="buffer"/> and decides what to write (runs on a worker).</summary>
-    private void Prepare(WorkItem item, byte[]? buffer)
+    private void Prepare(WorkItem item, ChunkBuffer? buffer)
     {
         if (item.ZeroRange)
         {
@@ -148,7 +148,7 @@ public sealed partial class ImageCopier
         }
         int n = (int)item.Length;
         item.Buffer = buffer ?? throw new InvalidOperationException("A data window was planned without a buffer.");
-        var data = buffer.AsSpan(0, n);
+        var data = buffer.Slice(0, n);
         ReadCounted(item, data);
         if (_compressor is not null) CompressWindow(item, data);
         else PlanWindow(item, data);
@@ -356,7 +356,7 @@ public sealed partial class ImageCopier
             switch (op.Kind)
             {
                 case OpKind.Data:
-                    _target.Write(op.Offset, item.Buffer.AsSpan(op.BufferStart, (int)op.Length));
+                    _target.Write(op.Offset, item.Buffer!.Slice(op.BufferStart, (int)op.Length));
                     Interlocked.Add(ref _written, op.Length);
                     break;
                 case OpKind.Zero:
