@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Times discemu convert against qemu-img convert on the same mixed-content image, side by side,
-# and prints time ratios (discemu / qemu-img; below 1.0 means discemu is faster) and peak memory.
+# Times discemu against qemu-img on the same mixed-content image, side by side: convert raw->raw,
+# raw->qcow2, qcow2->raw, raw->qcow2 compressed with zstd, and compare. Prints time ratios
+# (discemu / qemu-img; below 1.0 means discemu is faster), peak memory, and whether the outputs match.
 #
 # usage: bench/convert.sh [SIZE_GIB ...]     (default: 2; e.g. "bench/convert.sh 1 8" checks memory stays flat)
-# needs: qemu-img (qemu-utils), GNU time (package "time"). Work files go to $BENCH_DIR (default /tmp/discemu-bench).
+# env:   BENCH_DIR   work files (default /tmp/discemu-bench)
+#        BENCH_RUNS  runs per case, best kept (default 3)
+#        BENCH_COLD  1 = drop the page cache before every run (needs root; slows everyone else on the machine)
+#        DISCEMU     the discemu launcher to time (default: ./discemu of this checkout)
+# needs: qemu-img (qemu-utils), GNU time (package "time").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 work=${BENCH_DIR:-/tmp/discemu-bench}
 runs=${BENCH_RUNS:-3}
+cold=${BENCH_COLD:-0}
+discemu=${DISCEMU:-$root/discemu}
 sizes=("${@:-2}")
 mkdir -p "$work"
 command -v qemu-img >/dev/null || { echo "qemu-img is missing: apt-get install qemu-utils" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install time" >&2; exit 1; }
 
-"$root/discemu" --version >/dev/null   # build once, outside the timings
+"$discemu" --version >/dev/null   # build once, outside the timings
 
 # make_image FILE GIB: per 64 MiB region: 16 MiB random, 16 MiB explicit zeros, 16 MiB text, 16 MiB hole.
 make_image() {
@@ -22,8 +29,8 @@ make_image() {
   [ -f "$f" ] && [ "$(stat -c %s "$f")" -eq $((gib << 30)) ] && return
   echo "making $f ($gib GiB of mixed content)..." >&2
   local text="$work/text.16m"
-  if [ ! -f "$text" ]; then
-    { for _ in $(seq 1 400); do cat /usr/share/common-licenses/GPL-3 2>/dev/null || seq 1 5000; done; } | head -c $((16 << 20)) > "$text"
+  if [ ! -f "$text" ] || [ "$(stat -c %s "$text")" -ne $((16 << 20)) ]; then
+    { for _ in $(seq 1 600); do cat /usr/share/common-licenses/GPL-3 2>/dev/null || seq 1 5000; done; } | head -c $((16 << 20)) > "$text" || true
   fi
   rm -f "$f"; truncate -s $((gib << 30)) "$f"
   local regions=$((gib * 16)) i
@@ -35,12 +42,14 @@ make_image() {
   done
 }
 
-# measure LABEL CMD...: best wall time of $runs runs and the peak RSS (KiB) of the best run.
+# measure CMD...: best wall time of $runs runs and the peak RSS (KiB) of the best run. Outputs
+# (out.*) are deleted before every run; without BENCH_COLD one untimed run warms the page cache.
 measure() {
   local best="" rss="" t r
+  if [ "$cold" != 1 ]; then rm -f "$work"/out.*; "$@" >/dev/null 2>&1 || true; fi
   for ((k = 0; k < runs; k++)); do
-    rm -f "$work/out".*
-    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+    rm -f "$work"/out.*
+    if [ "$cold" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; fi
     /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; return 1; }
     read -r t r < "$work/time.txt"
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$r; fi
@@ -48,24 +57,49 @@ measure() {
   echo "$best $rss"
 }
 
-printf '%-6s %-28s %10s %10s %8s %12s %12s\n' GiB case discemu_s qemu-img_s ratio disc_rss_MiB qemu_rss_MiB
+# same OUT_FMT DISCEMU_OUT QEMU_OUT: "same" when both outputs hold the same content (and, for raw, the same bytes).
+same() {
+  local fmt=$1 a=$2 b=$3
+  qemu-img compare -q -f "$fmt" -F "$fmt" "$a" "$b" || { echo "DIFF"; return; }
+  if [ "$fmt" = raw ] && ! cmp -s "$a" "$b"; then echo "DIFF"; return; fi
+  echo "same"
+}
+
+printf '%-4s %-28s %10s %10s %6s %9s %9s %7s\n' GiB case discemu_s qemu-img_s ratio disc_MiB qemu_MiB output
 for gib in "${sizes[@]}"; do
   src="$work/mixed-${gib}g.raw"
   make_image "$src" "$gib"
   qemu-img convert -f raw -O qcow2 "$src" "$work/src-${gib}g.qcow2"
+  qemu-img convert -f raw -O raw "$src" "$work/copy-${gib}g.raw"
+  # label|output format ("-" for compare)|arguments (out.X is the output, deleted before each run)
   declare -a cases=(
-    "raw->qcow2|-f raw -O qcow2 $src $work/out.qcow2"
-    "qcow2->raw|-f qcow2 -O raw $work/src-${gib}g.qcow2 $work/out.raw"
-    "raw->qcow2 zstd compressed|-f raw -O qcow2 -c -o compression_type=zstd $src $work/out.qcow2"
+    "raw->raw|raw|convert -f raw -O raw $src $work/out.raw"
+    "raw->qcow2|qcow2|convert -f raw -O qcow2 $src $work/out.qcow2"
+    "qcow2->raw|raw|convert -f qcow2 -O raw $work/src-${gib}g.qcow2 $work/out.raw"
+    "raw->qcow2 zstd compressed|qcow2|convert -f raw -O qcow2 -c -o compression_type=zstd $src $work/out.qcow2"
+    "compare raw raw|-|compare -f raw -F raw $src $work/copy-${gib}g.raw"
   )
   for c in "${cases[@]}"; do
-    label=${c%%|*}; args=${c#*|}
+    IFS='|' read -r label fmt args <<< "$c"
     # shellcheck disable=SC2086
-    read -r dt drss < <(measure "$root/discemu" convert $args)
+    if ! read -r dt drss < <(measure "$discemu" $args); then
+      printf '%-4s %-28s %10s\n' "$gib" "$label" "failed"; continue
+    fi
     # shellcheck disable=SC2086
-    read -r qt qrss < <(measure qemu-img convert $args)
+    read -r qt qrss < <(measure qemu-img $args)
     ratio=$(awk "BEGIN{printf \"%.2f\", $dt / ($qt > 0 ? $qt : 0.001)}")
-    printf '%-6s %-28s %10s %10s %8s %12d %12d\n' "$gib" "$label" "$dt" "$qt" "$ratio" $((drss / 1024)) $((qrss / 1024))
+    check="-"
+    if [ "$fmt" != "-" ]; then
+      out="$work/out.$fmt"
+      rm -f "$work"/out.* "$work"/cmp.*
+      # shellcheck disable=SC2086
+      "$discemu" $args >/dev/null && mv "$out" "$work/cmp.d.$fmt"
+      # shellcheck disable=SC2086
+      qemu-img $args >/dev/null && mv "$out" "$work/cmp.q.$fmt"
+      check=$(same "$fmt" "$work/cmp.d.$fmt" "$work/cmp.q.$fmt")
+      rm -f "$work"/cmp.*
+    fi
+    printf '%-4s %-28s %10s %10s %6s %9d %9d %7s\n' "$gib" "$label" "$dt" "$qt" "$ratio" $((drss / 1024)) $((qrss / 1024)) "$check"
   done
 done
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); runs per case: $runs (best kept)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); runs per case: $runs (best kept); page cache: $([ "$cold" = 1 ] && echo dropped before each run || echo hot)"

@@ -28,7 +28,11 @@ internal static class ConvertCommand
         var backing = new Option<string?>("-B") { Description = "Backing file of the target: only what differs from it is written", HelpName = "backing_file" };
         var backingFormat = CommonOptions.Format("-F", "Format of the -B backing file");
         var share = CommonOptions.ForceShare();
-        var cache = CommonOptions.Cache("-t");
+        var cache = new Option<string?>("-t")
+        {
+            Description = "Cache mode of the target: unsafe (default: no final flush), writeback, writethrough, none or directsync (flush at the end)",
+            HelpName = "cache",
+        };
         var srcCache = CommonOptions.Cache("-T");
         var files = new Argument<string[]>("filenames") { Description = "Source images, then the output file", Arity = new ArgumentArity(2, 100_000) };
         var cmd = new Command("convert", "Convert (copy) images to another format")
@@ -57,6 +61,7 @@ internal static class ConvertCommand
                 ParallelRequests = parse.GetValue(parallel),
                 OutOfOrderWrites = parse.GetValue(outOfOrder),
                 TargetIsZero = !existing || parse.GetValue(targetIsZero),
+                FlushTarget = FlushesTarget(parse.GetValue(cache)),
             };
             copyOptions.Validate();
             string? srcFormat = ctx.FormatOption(parse, format);
@@ -90,6 +95,17 @@ internal static class ConvertCommand
         }));
         return cmd;
     }
+
+    /// <summary>
+    /// qemu-img's cache modes for the convert target: the default, <c>unsafe</c>, never flushes;
+    /// every other mode makes the data durable before the command ends.
+    /// </summary>
+    private static bool FlushesTarget(string? mode) => mode switch
+    {
+        null or "unsafe" => false,
+        "writeback" or "writethrough" or "none" or "off" or "directsync" => true,
+        _ => throw new BadArgumentException($"Invalid cache option: {mode}"),
+    };
 
     private static DiskImage CreateTarget(CliContext ctx, ImageFormat fmt, string path, long size, string[]? optionTexts, string? backing, string? backingFormat)
     {

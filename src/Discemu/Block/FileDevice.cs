@@ -40,8 +40,16 @@ public sealed class FileDevice : BlockDevice
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        var handle = OpenHandle(path, FileMode.Create, true);
-        try { RandomAccess.SetLength(handle, length); }
+        // Not FileMode.Create: .NET implements it as open + ftruncate(0), and on ext4 a truncation
+        // to zero marks the file for "replace via truncate" protection, which makes close() start
+        // writeback of every dirty page in the caller (about a third of a large convert). A new
+        // file is only grown; an existing one is emptied first, as it must be.
+        var handle = OpenHandle(path, FileMode.OpenOrCreate, true);
+        try
+        {
+            if (RandomAccess.GetLength(handle) != 0) RandomAccess.SetLength(handle, 0);
+            RandomAccess.SetLength(handle, length);
+        }
         catch (IOException e) { handle.Dispose(); throw new ImageAccessException(e.Message, path, e); }
         return new FileDevice(handle, path, true);
     }

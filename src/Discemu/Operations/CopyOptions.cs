@@ -42,6 +42,12 @@ public sealed record CopyOptions
     /// </summary>
     public BlockDevice? TargetBacking { get; init; }
 
+    /// <summary>
+    /// Flush the target to stable storage when the copy ends (default true). <c>qemu-img convert</c>'s
+    /// default cache mode (<c>unsafe</c>) does not: the data then reaches the disk when the host writes it back.
+    /// </summary>
+    public bool FlushTarget { get; init; } = true;
+
     /// <summary>Bytes per request (default 2 MiB); rounded up to the compression unit.</summary>
     public int ChunkSize { get; init; } = 2 << 20;
 

@@ -1,110 +1,213 @@
-using System.Threading.Channels;
+using System.Runtime.ExceptionServices;
 
 namespace Discemu.Operations;
 
 public sealed partial class ImageCopier
 {
     /// <summary>
-    /// Runs the pipeline: a planner feeds bounded channels; workers read, detect zeros (and compress);
-    /// a single writer issues writes in source order, or workers write directly when out-of-order
-    /// writes are allowed. At most a bounded number of items (and pooled buffers) are in flight.
+    /// Runs the copy on dedicated threads. In order (the default): reader threads plan, read and
+    /// detect zeros ahead while the calling thread writes in source order, so reading and writing
+    /// overlap. Out of order (<see cref="CopyOptions.OutOfOrderWrites"/>) and compressed: every
+    /// thread, the caller included, reads and writes (compresses) its own windows. Memory is a fixed
+    /// set of chunk buffers, whatever the image size.
     /// </summary>
     private void Run()
     {
+        int cores = Math.Max(Environment.ProcessorCount, 1);
         bool compress = _compressor is not null;
-        int workers = compress ? Math.Max(Environment.ProcessorCount, 1) : _options.ParallelRequests;
-        bool ordered = !_options.OutOfOrderWrites && !compress && workers > 1;
-        int inFlight = workers * 2;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_options.CancellationToken);
-        var token = cts.Token;
-        var work = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(inFlight) { SingleWriter = true });
-        var order = ordered ? Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(inFlight) { SingleWriter = true, SingleReader = true }) : null;
-        var tasks = new List<Task>();
-
-        tasks.Add(Task.Run(async () =>
+        int workers = compress ? cores : Math.Min(_options.ParallelRequests, cores);
+        bool ordered = !_options.OutOfOrderWrites && !compress;
+        // In order, each reader holds a buffer it fills, one finished window waits for the writer and
+        // the writer holds one; out of order, each worker owns exactly one buffer.
+        int buffers = ordered ? workers + 2 : workers;
+        var state = new PipelineState(this, Plan().GetEnumerator(), buffers, ordered, _options.CancellationToken);
+        try
         {
-            try
+            var threads = new List<Thread>();
+            int extra = ordered ? workers : workers - 1;
+            for (int i = 0; i < extra; i++)
             {
-                foreach (var item in Plan())
-                {
-                    token.ThrowIfCancellationRequested();
-                    if (order is not null) await order.Writer.WriteAsync(item, token).ConfigureAwait(false);
-                    await work.Writer.WriteAsync(item, token).ConfigureAwait(false);
-                }
+                var t = new Thread(ordered ? state.ReadLoop : state.WorkLoop) { IsBackground = true, Name = $"discemu-copy-{i}" };
+                threads.Add(t);
+                t.Start();
             }
-            finally
-            {
-                work.Writer.TryComplete();
-                order?.Writer.TryComplete();
-            }
-        }, token));
-
-        for (int i = 0; i < workers; i++)
-        {
-            tasks.Add(Task.Run(async () =>
-            {
-                await foreach (var item in work.Reader.ReadAllAsync(token).ConfigureAwait(false))
-                {
-                    try
-                    {
-                        Prepare(item);
-                    }
-                    catch (Exception e)
-                    {
-                        Release(item);
-                        item.Done.TrySetException(e);
-                        throw;
-                    }
-                    if (ordered) item.Done.TrySetResult();
-                    else Execute(item);
-                }
-            }, token));
+            if (ordered) state.WriteLoop();
+            else state.WorkLoop();
+            foreach (var t in threads) t.Join();
         }
-
-        if (order is not null)
+        finally
         {
-            tasks.Add(Task.Run(async () =>
-            {
-                await foreach (var item in order.Reader.ReadAllAsync(token).ConfigureAwait(false))
-                {
-                    await item.Done.Task.WaitAsync(token).ConfigureAwait(false);
-                    Execute(item);
-                }
-            }, token));
+            state.Dispose();
         }
-
-        WaitAll(tasks, cts);
-        if (order is not null)
-        {
-            // Buffers of items prepared but never written (only after a failure) go back to the pool.
-            while (order.Reader.TryRead(out var left)) Release(left);
-        }
-        _target.Flush();
+        state.ThrowIfFailed();
+        _options.CancellationToken.ThrowIfCancellationRequested();
+        if (_options.FlushTarget) _target.Flush();
         _progress.Complete();
     }
 
-    /// <summary>Waits for every task; on the first failure cancels the rest and rethrows the root cause.</summary>
-    private void WaitAll(List<Task> tasks, CancellationTokenSource cts)
+    /// <summary>
+    /// The shared state of one copy: the planner (walked under a lock), the free buffers, and the
+    /// windows read but not yet written, indexed by sequence number. A thread only takes the next
+    /// window while a buffer is free, and windows are numbered in the order buffers are handed out,
+    /// so the window the writer waits for always holds a buffer: the pipeline cannot deadlock.
+    /// </summary>
+    private sealed class PipelineState : IDisposable
     {
-        var pending = new List<Task>(tasks);
-        Exception? failure = null;
-        while (pending.Count > 0)
+        private readonly ImageCopier _copier;
+        private readonly IEnumerator<WorkItem> _plan;
+        private readonly object _gate = new();
+        private readonly Stack<ChunkBuffer> _free = new();
+        private readonly WorkItem?[] _ready;
+        private readonly int _capacity;
+        private readonly bool _ordered;
+        private readonly CancellationTokenRegistration _cancel;
+        private int _allocated;
+        private long _nextSequence;
+        private long _written;
+        private long _planned = -1;
+        private ExceptionDispatchInfo? _failure;
+
+        public PipelineState(ImageCopier copier, IEnumerator<WorkItem> plan, int buffers, bool ordered, CancellationToken token)
         {
-            int i = Task.WaitAny([.. pending]);
-            var t = pending[i];
-            pending.RemoveAt(i);
-            if (t.IsFaulted && failure is null)
+            _copier = copier;
+            _plan = plan;
+            _capacity = buffers;
+            _ordered = ordered;
+            _ready = new WorkItem?[buffers];
+            _cancel = token.Register(() => Fail(new OperationCanceledException(token)));
+        }
+
+        /// <summary>Takes the next planned window and a buffer for it; null when the plan is done or the copy failed.</summary>
+        private WorkItem? Take(out ChunkBuffer? buffer)
+        {
+            buffer = null;
+            lock (_gate)
             {
-                failure = t.Exception!.InnerException ?? t.Exception;
-                cts.Cancel();
-            }
-            else if (t.IsCanceled && failure is null && !_options.CancellationToken.IsCancellationRequested)
-            {
-                // Cancelled because a sibling failed; keep waiting for the real cause.
-                cts.Cancel();
+                // Wait for a free buffer, and (in order) for room among the windows not yet written.
+                while (_failure is null && _planned < 0
+                    && ((_free.Count == 0 && _allocated == _capacity) || (_ordered && _nextSequence - _written >= _capacity)))
+                    Monitor.Wait(_gate);
+                if (_failure is not null || _planned >= 0) return null;
+                bool more;
+                try { more = _plan.MoveNext(); }
+                catch (Exception e)
+                {
+                    FailLocked(e);
+                    return null;
+                }
+                if (!more)
+                {
+                    _planned = _nextSequence;
+                    Monitor.PulseAll(_gate);
+                    return null;
+                }
+                var item = _plan.Current;
+                item.Sequence = _nextSequence++;
+                if (!item.ZeroRange)
+                {
+                    if (!_free.TryPop(out buffer))
+                    {
+                        _allocated++;
+                        buffer = new ChunkBuffer(_copier._chunk);
+                    }
+                }
+                return item;
             }
         }
-        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
-        _options.CancellationToken.ThrowIfCancellationRequested();
+
+        /// <summary>Reader thread (in order): prepares windows and hands them to the writer.</summary>
+        public void ReadLoop()
+        {
+            while (Take(out var buffer) is { } item)
+            {
+                try { _copier.Prepare(item, buffer); }
+                catch (Exception e)
+                {
+                    Fail(e);
+                    return;
+                }
+                lock (_gate)
+                {
+                    _ready[item.Sequence % _capacity] = item;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        /// <summary>The calling thread (in order): writes windows in sequence and recycles their buffers.</summary>
+        public void WriteLoop()
+        {
+            for (long seq = 0; ; seq++)
+            {
+                WorkItem item;
+                lock (_gate)
+                {
+                    long slot = seq % _capacity;
+                    while (_failure is null && _ready[slot] is null && !(_planned >= 0 && seq >= _planned)) Monitor.Wait(_gate);
+                    if (_failure is not null || _ready[slot] is null) return;
+                    item = _ready[slot]!;
+                    _ready[slot] = null;
+                }
+                try { _copier.Execute(item); }
+                catch (Exception e)
+                {
+                    Fail(e);
+                    return;
+                }
+                finally { Recycle(item, seq + 1); }
+            }
+        }
+
+        /// <summary>Worker (out of order, compressed): prepares and writes its own windows.</summary>
+        public void WorkLoop()
+        {
+            while (Take(out var buffer) is { } item)
+            {
+                try
+                {
+                    _copier.Prepare(item, buffer);
+                    _copier.Execute(item);
+                }
+                catch (Exception e)
+                {
+                    Fail(e);
+                    return;
+                }
+                finally { Recycle(item); }
+            }
+        }
+
+        /// <summary>Returns the window's buffer; in order, also records that <paramref name="written"/> windows are done.</summary>
+        private void Recycle(WorkItem item, long written = 0)
+        {
+            var buffer = item.Buffer;
+            item.Buffer = null;
+            lock (_gate)
+            {
+                if (buffer is not null) _free.Push(buffer);
+                if (written > _written) _written = written;
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        private void Fail(Exception e)
+        {
+            lock (_gate) FailLocked(e);
+        }
+
+        private void FailLocked(Exception e)
+        {
+            _failure ??= ExceptionDispatchInfo.Capture(e);
+            Monitor.PulseAll(_gate);
+        }
+
+        /// <summary>Rethrows the first failure, with its original stack.</summary>
+        public void ThrowIfFailed() => _failure?.Throw();
+
+        public void Dispose()
+        {
+            _cancel.Dispose();
+            _plan.Dispose();
+        }
     }
 }

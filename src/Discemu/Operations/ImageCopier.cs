@@ -59,15 +59,20 @@ public sealed partial class ImageCopier
         return new CopyStatistics(copier._read, copier._written, copier._zeroed, copier._skipped);
     }
 
-    /// <summary>One planned piece of the copy: a range of the source that reads as zeros, or a window holding data.</summary>
-    private sealed class WorkItem(long offset, long length, bool zeroRange)
+    /// <summary>
+    /// One planned piece of the copy: a range of the source that reads as zeros, or a window holding
+    /// data. <see cref="KnownDataEnd"/> marks how far the planner already knows the window to be data,
+    /// so the reader need not ask the source's status again for that part.
+    /// </summary>
+    private sealed class WorkItem(long offset, long length, bool zeroRange, long knownDataEnd)
     {
         public long Offset { get; } = offset;
         public long Length { get; } = length;
         public bool ZeroRange { get; } = zeroRange;
-        public byte[]? Buffer { get; set; }
+        public long KnownDataEnd { get; } = knownDataEnd;
+        public long Sequence { get; set; }
+        public ChunkBuffer? Buffer { get; set; }
         public List<WriteOp> Ops { get; } = [];
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private enum OpKind { Data, Zero, ZeroData }
@@ -77,41 +82,64 @@ public sealed partial class ImageCopier
 
     /// <summary>
     /// Walks the source's status and yields zero ranges (merged, unit-aligned) and data windows
-    /// (at most one chunk, ending on a chunk boundary). The source is never read here.
+    /// (at most one chunk, ending on a chunk boundary). The source is never read here, and each
+    /// status answer is used for as many windows as it covers.
     /// </summary>
     private IEnumerable<WorkItem> Plan()
     {
         long end = _source.Length;
         long pos = 0;
+        long statusStart = 0, statusEnd = 0;
+        bool statusZero = false;
         while (pos < end)
         {
             _options.CancellationToken.ThrowIfCancellationRequested();
-            var st = _source.GetStatus(pos, end - pos);
-            if (st.IsZero)
+            if (pos >= statusEnd)
             {
-                long zeroEnd = pos + st.Length;
+                var st = _source.GetStatus(pos, end - pos);
+                statusStart = pos;
+                statusEnd = pos + st.Length;
+                statusZero = st.IsZero;
+            }
+            if (statusZero)
+            {
+                long zeroEnd = statusEnd;
                 while (zeroEnd < end)
                 {
                     var next = _source.GetStatus(zeroEnd, end - zeroEnd);
-                    if (!next.IsZero) break;
+                    if (!next.IsZero)
+                    {
+                        // Keep the data answer for the windows that follow.
+                        statusZero = false;
+                        statusStart = zeroEnd;
+                        statusEnd = zeroEnd + next.Length;
+                        break;
+                    }
                     zeroEnd += next.Length;
                 }
+                if (zeroEnd >= end) statusEnd = end;
                 long aligned = zeroEnd == end ? end : SparseIO.AlignDown(zeroEnd, _unit);
                 if (aligned > pos)
                 {
-                    yield return new WorkItem(pos, aligned - pos, zeroRange: true);
+                    yield return new WorkItem(pos, aligned - pos, zeroRange: true, pos);
                     pos = aligned;
                     continue;
                 }
+                // A zero run shorter than a compression unit: it goes with the data window around it.
+                long windowEnd0 = Math.Min(SparseIO.AlignDown(pos, _chunk) + _chunk, end);
+                yield return new WorkItem(pos, windowEnd0 - pos, zeroRange: false, pos);
+                pos = windowEnd0;
+                continue;
             }
             long windowEnd = Math.Min(SparseIO.AlignDown(pos, _chunk) + _chunk, end);
-            yield return new WorkItem(pos, windowEnd - pos, zeroRange: false);
+            long known = pos >= statusStart ? Math.Min(statusEnd, windowEnd) : pos;
+            yield return new WorkItem(pos, windowEnd - pos, zeroRange: false, known);
             pos = windowEnd;
         }
     }
 
-    /// <summary>Reads a data window and decides what to write (runs on a worker).</summary>
-    private void Prepare(WorkItem item)
+    /// <summary>Reads a data window into <paramref name="buffer"/> and decides what to write (runs on a worker).</summary>
+    private void Prepare(WorkItem item, ChunkBuffer? buffer)
     {
         if (item.ZeroRange)
         {
@@ -119,16 +147,25 @@ public sealed partial class ImageCopier
             return;
         }
         int n = (int)item.Length;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(n);
-        item.Buffer = buffer;
-        var data = buffer.AsSpan(0, n);
-        ReadCounted(item.Offset, data);
+        item.Buffer = buffer ?? throw new InvalidOperationException("A data window was planned without a buffer.");
+        var data = buffer.Slice(0, n);
+        ReadCounted(item, data);
         if (_compressor is not null) CompressWindow(item, data);
         else PlanWindow(item, data);
     }
 
-    private void ReadCounted(long offset, Span<byte> data)
+    /// <summary>Reads a window; the part the planner knows to be data is read at once, the rest range by range skipping holes.</summary>
+    private void ReadCounted(WorkItem item, Span<byte> data)
     {
+        long offset = item.Offset;
+        int known = (int)(item.KnownDataEnd - offset);
+        if (known > 0)
+        {
+            _source.Read(offset, data[..known]);
+            Interlocked.Add(ref _read, known);
+            data = data[known..];
+            offset += known;
+        }
         while (!data.IsEmpty)
         {
             var st = _source.GetStatus(offset, data.Length);
@@ -175,7 +212,12 @@ public sealed partial class ImageCopier
             item.Ops.Add(new WriteOp(OpKind.Data, item.Offset, item.Length, 0));
             return;
         }
-        byte[]? backingBuffer = _options.TargetBacking is null ? null : ArrayPool<byte>.Shared.Rent((int)_block);
+        if (_options.TargetBacking is null)
+        {
+            PlanWindowRuns(item, data);
+            return;
+        }
+        byte[] backingBuffer = ArrayPool<byte>.Shared.Rent((int)_block);
         try
         {
             long pos = item.Offset, end = item.Offset + item.Length;
@@ -191,9 +233,46 @@ public sealed partial class ImageCopier
         }
         finally
         {
-            if (backingBuffer is not null) ArrayPool<byte>.Shared.Return(backingBuffer);
+            ArrayPool<byte>.Shared.Return(backingBuffer);
         }
     }
+
+    /// <summary>
+    /// Without a backing file, blocks are either data (written) or all zeros (zeroed, or skipped on a
+    /// target that already reads zeros). Finds the runs of each with vectorized scans instead of
+    /// testing block by block: a run of zero blocks ends at the block holding the first non-zero
+    /// byte; a run of data blocks ends at the first block that is all zeros.
+    /// </summary>
+    private void PlanWindowRuns(WorkItem item, ReadOnlySpan<byte> data)
+    {
+        long baseOffset = item.Offset;
+        int n = data.Length, pos = 0;
+        long skipped = 0;
+        while (pos < n)
+        {
+            int nonZero = data[pos..].IndexOfAnyExcept((byte)0);
+            int zeroEnd = nonZero < 0 ? n : Math.Max(pos, BlockStart(baseOffset, pos + nonZero));
+            if (zeroEnd > pos)
+            {
+                if (_options.TargetIsZero) skipped += zeroEnd - pos;
+                else item.Ops.Add(new WriteOp(OpKind.Zero, baseOffset + pos, zeroEnd - pos, pos));
+                pos = zeroEnd;
+                if (pos >= n) break;
+            }
+            int dataEnd = pos;
+            do dataEnd = BlockEnd(baseOffset, dataEnd, n);
+            while (dataEnd < n && !SparseIO.IsZero(data[dataEnd..BlockEnd(baseOffset, dataEnd, n)]));
+            item.Ops.Add(new WriteOp(OpKind.Data, baseOffset + pos, dataEnd - pos, pos));
+            pos = dataEnd;
+        }
+        if (skipped > 0) Interlocked.Add(ref _skipped, skipped);
+    }
+
+    /// <summary>Start, relative to the window, of the block holding window byte <paramref name="rel"/>.</summary>
+    private int BlockStart(long baseOffset, int rel) => (int)(SparseIO.AlignDown(baseOffset + rel, _block) - baseOffset);
+
+    /// <summary>End, relative to the window and at most <paramref name="n"/>, of the block holding window byte <paramref name="rel"/>.</summary>
+    private int BlockEnd(long baseOffset, int rel, int n) => (int)Math.Min(SparseIO.AlignDown(baseOffset + rel, _block) + _block - baseOffset, n);
 
     /// <summary>What to do with one block of source data: write it, zero it, or nothing (null).</summary>
     private OpKind? Decide(long offset, ReadOnlySpan<byte> data, byte[]? backingBuffer)
@@ -269,32 +348,25 @@ public sealed partial class ImageCopier
         }
     }
 
-    /// <summary>Issues an item's writes in order, then releases its buffer.</summary>
+    /// <summary>Issues an item's writes in order.</summary>
     private void Execute(WorkItem item)
     {
-        try
+        foreach (var op in item.Ops)
         {
-            foreach (var op in item.Ops)
+            switch (op.Kind)
             {
-                switch (op.Kind)
-                {
-                    case OpKind.Data:
-                        _target.Write(op.Offset, item.Buffer.AsSpan(op.BufferStart, (int)op.Length));
-                        Interlocked.Add(ref _written, op.Length);
-                        break;
-                    case OpKind.Zero:
-                        _target.WriteZeroes(op.Offset, op.Length, mayUnmap: _options.TargetBacking is null);
-                        Interlocked.Add(ref _zeroed, op.Length);
-                        break;
-                    case OpKind.ZeroData:
-                        WriteZeroData(op.Offset, op.Length);
-                        break;
-                }
+                case OpKind.Data:
+                    _target.Write(op.Offset, item.Buffer!.Slice(op.BufferStart, (int)op.Length));
+                    Interlocked.Add(ref _written, op.Length);
+                    break;
+                case OpKind.Zero:
+                    _target.WriteZeroes(op.Offset, op.Length, mayUnmap: _options.TargetBacking is null);
+                    Interlocked.Add(ref _zeroed, op.Length);
+                    break;
+                case OpKind.ZeroData:
+                    WriteZeroData(op.Offset, op.Length);
+                    break;
             }
-        }
-        finally
-        {
-            Release(item);
         }
         _progress.Advance(item.Length);
     }
@@ -316,14 +388,5 @@ public sealed partial class ImageCopier
             }
         }
         finally { ArrayPool<byte>.Shared.Return(zeros); }
-    }
-
-    private static void Release(WorkItem item)
-    {
-        if (item.Buffer is { } b)
-        {
-            item.Buffer = null;
-            ArrayPool<byte>.Shared.Return(b);
-        }
     }
 }

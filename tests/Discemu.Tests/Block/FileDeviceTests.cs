@@ -54,6 +54,24 @@ public sealed class FileDeviceTests
         Assert.True(after <= before - (2 << 20) + 65536, $"allocation went from {before} to {after}");
     }
 
+    [Theory]
+    [InlineData(512 << 10)]
+    [InlineData(2 << 20)]
+    public void CreateOverAnExistingFileEmptiesIt(int length)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("old.img");
+        var old = new byte[1 << 20];
+        new Random(3).NextBytes(old);
+        File.WriteAllBytes(path, old);
+        using var dev = FileDevice.Create(path, length);
+        Assert.Equal(length, dev.Length);
+        Assert.Equal(length, new FileInfo(path).Length);
+        var back = new byte[length];
+        dev.Read(0, back);
+        Assert.True(back.AsSpan().IndexOfAnyExcept((byte)0) < 0, "old content must not survive Create");
+    }
+
     [Fact]
     public void OpeningAMissingFileNamesIt()
     {

@@ -69,6 +69,30 @@ public sealed class ConvertCommandTests
         Assert.Contains("Images are identical.", PeerTools.RunOk("qemu-img", "compare", "-f", "raw", "-F", "raw", theirs, ours));
     }
 
+    [Theory]
+    [InlineData("unsafe")]
+    [InlineData("writeback")]
+    [InlineData("none")]
+    [InlineData("writethrough")]
+    [InlineData("directsync")]
+    public void CacheModesOfTheTargetAreAccepted(string mode)
+    {
+        using var dir = new TempDir();
+        string src = CliHarness.SparseRaw(dir, "src.raw", 1 << 20, (8192, 5000));
+        string dst = dir.File("dst.raw");
+        Assert.Equal(0, CliHarness.Run("convert", "-t", mode, "-O", "raw", src, dst).Code);
+        Assert.Equal(CliHarness.Sha256(src), CliHarness.Sha256(dst));
+    }
+
+    [Fact]
+    public void UnknownCacheModeIsRejected()
+    {
+        using var dir = new TempDir();
+        string src = CliHarness.SparseRaw(dir, "src.raw", 1 << 20);
+        Assert.Contains("Invalid cache option: bogus", CliHarness.AssertOneLineError(CliHarness.Run("convert", "-t", "bogus", "-O", "raw", src, dir.File("x.raw"))));
+        Assert.False(File.Exists(dir.File("x.raw")), "nothing is created when an option is invalid");
+    }
+
     [Fact]
     public void ErrorsAreOneLine()
     {
