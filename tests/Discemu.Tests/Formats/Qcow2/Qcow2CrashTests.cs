@@ -450,13 +450,4 @@ public sealed class Qcow2CrashTests(Qcow2CrashTests.Source source) : IClassFixtu
             return false;
         }
     }
-
-    private static ulong ReadIncompatible(string path)
-    {
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var b = new byte[8];
-        fs.Position = 72;
-        fs.ReadExactly(b);
-        return BinaryPrimitives.ReadUInt64BigEndian(b);
-    }
 }

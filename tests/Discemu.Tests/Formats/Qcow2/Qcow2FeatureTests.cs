@@ -8,15 +8,6 @@ namespace Discemu.Tests.Formats.Qcow2;
 /// <summary>Header features, dirty/lazy refcounts, resize, backing changes, info and refusals.</summary>
 public sealed class Qcow2FeatureTests
 {
-    private static ulong ReadIncompatible(string path)
-    {
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var b = new byte[8];
-        fs.Position = 72;
-        fs.ReadExactly(b);
-        return BinaryPrimitives.ReadUInt64BigEndian(b);
-    }
-
     private static void Patch(string path, long offset, params byte[] bytes)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);

@@ -93,4 +93,14 @@ internal static class Qcow2TestKit
         }
         return data;
     }
+
+    /// <summary>The incompatible-features word of a QCOW2 v3 header, read straight from the file.</summary>
+    public static ulong ReadIncompatible(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var b = new byte[8];
+        fs.Position = 72;
+        fs.ReadExactly(b);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(b);
+    }
 }
