@@ -139,9 +139,11 @@ public sealed partial class Qcow2Format
         var block = new byte[cs];
         for (int i = 0; i < 3; i++) layout.SetRefcount(block, i, 1);
         using var file = FileDevice.Create(path, 3L * cs);
-        file.Write(0, first);
+        // The header goes last: a process killed before it leaves a file that is not yet an image,
+        // never a header pointing at a refcount table that was not written.
         file.Write(cs, table);
         file.Write(2L * cs, block);
+        file.Write(0, first);
         file.Flush();
     }
 
