@@ -60,9 +60,9 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, bool debu
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
-    /// <summary>Runs <paramref name="body"/> with a progress bar on stderr when <paramref name="show"/>.</summary>
+    /// <summary>Runs <paramref name="body"/> showing progress when <paramref name="show"/> (a bar on a terminal's stderr, else qemu-img's lines on stdout).</summary>
     public T WithProgress<T>(bool show, string description, Func<ProgressCallback?, T> body)
-        => show ? ProgressDisplay.Run(Err, description, body) : body(null);
+        => show ? ProgressDisplay.Run(Out, Err, description, body) : body(null);
 
     /// <summary>Reads the format option and checks it names a known format.</summary>
     public string? FormatOption(ParseResult parse, Option<string?> option)

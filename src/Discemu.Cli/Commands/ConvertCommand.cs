@@ -12,6 +12,9 @@ namespace Discemu.Cli.Commands;
 /// </summary>
 internal static class ConvertCommand
 {
+    /// <summary>qemu-img's message for -c with a format that has no compressed clusters.</summary>
+    public const string CompressionUnsupported = "Compression not supported for this file format";
+
     public static Command Build(CliContext ctx)
     {
         var format = CommonOptions.Format();
@@ -64,6 +67,8 @@ internal static class ConvertCommand
                 FlushTarget = FlushesTarget(parse.GetValue(cache)),
             };
             copyOptions.Validate();
+            // Refused before anything is opened or created, so no target file is left behind (as qemu-img does).
+            if (copyOptions.Compress && !fmt.SupportsCompression) throw new NotSupportedException(CompressionUnsupported);
             string? srcFormat = ctx.FormatOption(parse, format);
             var sources = new List<DiskImage>();
             try
@@ -75,7 +80,7 @@ internal static class ConvertCommand
                     ? ctx.Open(target, fmt.Name, writable: true)
                     : CreateTarget(ctx, fmt, target, source.Length, optionTexts, backingName, ctx.FormatOption(parse, backingFormat));
                 if (copyOptions.Compress && dest is not ICompressedWriter)
-                    throw new NotSupportedException("Compression not supported for this file format.");
+                    throw new NotSupportedException(CompressionUnsupported);
                 DiskImage? ownBacking = null;
                 try
                 {
@@ -83,7 +88,7 @@ internal static class ConvertCommand
                     if (backingName is not null)
                         targetBacking = dest.Backing ?? (ownBacking = ctx.Open(DiskImage.ResolveRelative(target, backingName), ctx.FormatOption(parse, backingFormat)));
                     var effective = copyOptions with { TargetBacking = targetBacking };
-                    ctx.WithProgress(parse.GetValue(progress), "Converting", cb => ImageCopier.Copy(source, dest, effective with { Progress = cb }));
+                    ctx.WithProgress(parse.GetValue(progress) && !parse.GetValue(quiet), "Converting", cb => ImageCopier.Copy(source, dest, effective with { Progress = cb }));
                 }
                 finally { ownBacking?.Dispose(); }
             }

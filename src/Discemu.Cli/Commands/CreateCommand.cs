@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Discemu.Cli.Output;
 using Discemu.Formats;
 using Discemu.Util;
 
@@ -44,22 +45,9 @@ internal static class CreateCommand
             var request = new ImageCreateRequest(path, virtualSize.Value, opts, ctx.Opener) { BackingFile = backingName, BackingFormat = backingFmt };
             using (var image = fmt.Create(request)) image.Flush();
             // Printed once the options were accepted, so a rejected option leaves one error line.
-            if (!parse.GetValue(quiet)) ctx.Out.WriteLine(Describe(path, fmt, CreateOptions.Parse(optionTexts ?? []), virtualSize.Value, backingName, backingFmt));
+            if (!parse.GetValue(quiet)) ctx.Out.WriteLine(CreateSummary.Describe(path, fmt, CreateOptions.Parse(optionTexts ?? []), virtualSize.Value, backingName, backingFmt));
             return 0;
         }, file: parse.GetValue(file)));
         return cmd;
-    }
-
-    /// <summary>"Formatting 'FILE', fmt=FMT key=value ... size=N backing_file=... backing_fmt=..." as qemu-img prints it.</summary>
-    /// <remarks>Reads every option, so pass a copy that is not used for creating.</remarks>
-    public static string Describe(string path, ImageFormat format, CreateOptions options, long size, string? backing, string? backingFormat)
-    {
-        var parts = new List<string> { $"Formatting '{path}', fmt={format.Name}" };
-        foreach (var key in options.Keys)
-            if (key is not ("size" or "backing_file" or "backing_fmt")) parts.Add($"{key}={options.GetString(key)}");
-        parts.Add($"size={size}");
-        if (backing is not null) parts.Add($"backing_file={backing}");
-        if (backingFormat is not null) parts.Add($"backing_fmt={backingFormat}");
-        return string.Join(' ', parts);
     }
 }

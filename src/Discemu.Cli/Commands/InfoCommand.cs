@@ -20,34 +20,72 @@ internal static class InfoCommand
         {
             string path = parse.GetValue(file)!;
             bool wholeChain = parse.GetValue(chain);
-            using var image = ctx.Open(path, ctx.FormatOption(parse, format), openBacking: wholeChain);
             var layers = new List<(DiskImage Image, string Name)>();
-            string name = path;
-            for (DiskImage? layer = image; layer is not null; layer = wholeChain ? layer.Backing : null)
+            try
             {
-                layers.Add((layer, name));
-                if (layer.BackingFileName is { } b) name = CombinePath(name, b);
+                OpenLayers(ctx, path, ctx.FormatOption(parse, format), wholeChain, layers);
+                Print(ctx, parse.GetValue(output) == "json", wholeChain, layers);
             }
-            if (parse.GetValue(output) == "json")
+            catch (MissingBackingFileException e)
             {
-                JsonOut.Write(ctx.Out, w =>
-                {
-                    if (wholeChain) w.WriteStartArray();
-                    foreach (var (layer, n) in layers) WriteJson(w, layer, n);
-                    if (wholeChain) w.WriteEndArray();
-                });
+                // Names the missing file itself, as qemu-img does: no prefix with the top image.
+                return ctx.Report(e, 1, null);
             }
-            else
+            finally
             {
-                for (int i = 0; i < layers.Count; i++)
-                {
-                    if (i > 0) ctx.Out.WriteLine();
-                    WriteHuman(ctx.Out, layers[i].Image, layers[i].Name);
-                }
+                foreach (var (layer, _) in layers) layer.Dispose();
             }
             return 0;
         }, file: parse.GetValue(file)));
         return cmd;
+    }
+
+    /// <summary>
+    /// Opens the image and, for <c>--backing-chain</c>, each backing file in turn (each on its own,
+    /// without its chain), so a missing one is named in qemu-img's words before anything is printed.
+    /// </summary>
+    private static void OpenLayers(CliContext ctx, string path, string? format, bool wholeChain, List<(DiskImage Image, string Name)> layers)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(path) };
+        string name = path;
+        string? layerFormat = format;
+        string file = path;
+        while (true)
+        {
+            var layer = ctx.Open(file, layerFormat, openBacking: false);
+            layers.Add((layer, name));
+            if (!wholeChain || layer.BackingFileName is not { } backing) return;
+            name = CombinePath(name, backing);
+            file = DiskImage.ResolveRelative(file, backing);
+            layerFormat = layer.BackingFormatName;
+            if (!File.Exists(file))
+                throw new MissingBackingFileException($"Could not open '{name}': Could not open '{name}': No such file or directory");
+            if (!seen.Add(Path.GetFullPath(file)))
+                throw new CorruptImageException($"Backing chain loops back to '{name}'.", layer.Path);
+            if (layers.Count >= ImageOpener.MaxChainDepth)
+                throw new CorruptImageException($"Backing chain is deeper than {ImageOpener.MaxChainDepth} images.", path);
+        }
+    }
+
+    private static void Print(CliContext ctx, bool json, bool wholeChain, List<(DiskImage Image, string Name)> layers)
+    {
+        if (json)
+        {
+            JsonOut.Write(ctx.Out, w =>
+            {
+                if (wholeChain) w.WriteStartArray();
+                foreach (var (layer, n) in layers) WriteJson(w, layer, n);
+                if (wholeChain) w.WriteEndArray();
+            });
+        }
+        else
+        {
+            for (int i = 0; i < layers.Count; i++)
+            {
+                if (i > 0) ctx.Out.WriteLine();
+                WriteHuman(ctx.Out, layers[i].Image, layers[i].Name);
+            }
+        }
     }
 
     /// <summary>Joins a stored backing name to the folder of the image that names it, keeping relative paths relative (as qemu-img prints them).</summary>
@@ -129,4 +167,7 @@ internal static class InfoCommand
         if (s.IcountOrMinusOne != ulong.MaxValue) w.WriteNumber("icount", s.IcountOrMinusOne);
         w.WriteEndObject();
     }
+
+    /// <summary>A backing file of the chain does not exist (reported in qemu-img's words).</summary>
+    private sealed class MissingBackingFileException(string message) : Exception(message);
 }

@@ -38,6 +38,12 @@ public abstract class ImageFormat
     /// <summary>True when images of this format can have a backing file.</summary>
     public virtual bool SupportsBacking => false;
 
+    /// <summary>
+    /// True when images of this format accept compressed writes (<see cref="ICompressedWriter"/>),
+    /// so a caller can refuse compression before creating anything.
+    /// </summary>
+    public virtual bool SupportsCompression => false;
+
     /// <summary>The <c>-o</c> options <see cref="Create"/> accepts.</summary>
     public virtual IReadOnlyList<CreateOptionInfo> CreateOptions => [];
 

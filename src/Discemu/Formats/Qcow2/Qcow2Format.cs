@@ -21,6 +21,9 @@ public sealed partial class Qcow2Format : ImageFormat
     public override bool SupportsBacking => true;
 
     /// <inheritdoc/>
+    public override bool SupportsCompression => true;
+
+    /// <inheritdoc/>
     public override int Probe(ReadOnlySpan<byte> header, long fileLength)
     {
         if (!Qcow2Header.HasMagic(header) || header.Length < 8) return 0;
