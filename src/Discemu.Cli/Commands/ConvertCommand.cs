@@ -47,11 +47,7 @@ internal static class ConvertCommand
         {
             var fmt = ctx.Registry.Find(parse.GetValue(outFormat) ?? "raw");
             var optionTexts = parse.GetValue(options);
-            if (CreateOptionsHelp.IsHelp(optionTexts))
-            {
-                CreateOptionsHelp.Print(ctx.Out, fmt);
-                return 0;
-            }
+            if (CreateOptionsHelp.TryPrint(ctx.Out, fmt, optionTexts)) return 0;
             var names = parse.GetValue(files)!;
             string target = names[^1];
             bool existing = parse.GetValue(noCreate);

@@ -23,11 +23,7 @@ internal static class CreateCommand
         {
             var fmt = ctx.Registry.Find(parse.GetValue(format) ?? "raw");
             var optionTexts = parse.GetValue(options);
-            if (CreateOptionsHelp.IsHelp(optionTexts))
-            {
-                CreateOptionsHelp.Print(ctx.Out, fmt);
-                return 0;
-            }
+            if (CreateOptionsHelp.TryPrint(ctx.Out, fmt, optionTexts)) return 0;
             string path = parse.GetValue(file) ?? throw new BadArgumentException("Expecting image file name.");
             var opts = CreateOptions.Parse(optionTexts ?? []);
             string? backingName = parse.GetValue(backing) ?? opts.GetString("backing_file");

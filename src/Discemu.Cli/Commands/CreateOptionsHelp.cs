@@ -9,6 +9,14 @@ internal static class CreateOptionsHelp
     public static bool IsHelp(string[]? options)
         => options is not null && options.Any(o => o.Split(',').Any(p => p.Trim() is "help" or "?"));
 
+    /// <summary>Prints the format's options and returns true when <paramref name="options"/> ask for help.</summary>
+    public static bool TryPrint(TextWriter output, ImageFormat format, string[]? options)
+    {
+        if (!IsHelp(options)) return false;
+        Print(output, format);
+        return true;
+    }
+
     /// <summary>Prints the options a format accepts, like "Supported raw options:".</summary>
     public static void Print(TextWriter output, ImageFormat format)
     {

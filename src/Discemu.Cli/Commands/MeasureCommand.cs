@@ -22,11 +22,7 @@ internal static class MeasureCommand
         {
             var fmt = ctx.Registry.Find(parse.GetValue(outFormat) ?? "raw");
             var optionTexts = parse.GetValue(options);
-            if (CreateOptionsHelp.IsHelp(optionTexts))
-            {
-                CreateOptionsHelp.Print(ctx.Out, fmt);
-                return 0;
-            }
+            if (CreateOptionsHelp.TryPrint(ctx.Out, fmt, optionTexts)) return 0;
             string? path = parse.GetValue(file);
             string? sizeText = parse.GetValue(size);
             if (path is not null && sizeText is not null) throw new BadArgumentException("--size N cannot be used together with a filename.");
