@@ -178,8 +178,11 @@ internal static class FuzzTargets
         {
             int score = format.Probe(data, data.Length);
             if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} probe scored {score}.");
+            var trailer = data[Math.Max(0, data.Length - format.TrailerProbeLength)..];
+            score = format.Probe(data, trailer, data.Length);
+            if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} trailer probe scored {score}.");
         }
-        if (FormatRegistry.Default.Probe(data, data.Length, "input.bin") is null)
+        if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
             throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
     }
 }

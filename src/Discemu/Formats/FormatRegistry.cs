@@ -34,7 +34,8 @@ public sealed class FormatRegistry
 
     /// <summary>The format named <paramref name="name"/> (case-insensitive), or null.</summary>
     public ImageFormat? TryFind(string name)
-        => _formats.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase));
+        => _formats.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+           ?? _formats.FirstOrDefault(f => f.Aliases.Contains(name, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>The format named <paramref name="name"/>.</summary>
     /// <exception cref="BadArgumentException">No such format is registered.</exception>
@@ -44,12 +45,24 @@ public sealed class FormatRegistry
     /// <summary>Bytes of header every probe needs.</summary>
     public int ProbeLength => _formats.Count == 0 ? 512 : _formats.Max(f => f.ProbeLength);
 
+    /// <summary>Bytes of trailer (the end of the file) the probes need.</summary>
+    public int TrailerProbeLength => _formats.Count == 0 ? 0 : _formats.Max(f => f.TrailerProbeLength);
+
     /// <summary>
     /// Picks the format whose probe scores <paramref name="header"/> highest; equal scores are broken
     /// by <paramref name="fileName"/>'s extension, then by registration order.
     /// </summary>
     /// <returns>The best format and its score, or null when no format claims the bytes.</returns>
     public (ImageFormat Format, int Score)? Probe(ReadOnlySpan<byte> header, long fileLength, string? fileName = null)
+        => Probe(header, [], fileLength, fileName);
+
+    /// <summary>
+    /// Picks the format whose probe scores the file's first bytes (<paramref name="header"/>) and last bytes
+    /// (<paramref name="trailer"/>, at most <see cref="TrailerProbeLength"/>) highest; ties as in
+    /// <see cref="Probe(ReadOnlySpan{byte}, long, string?)"/>.
+    /// </summary>
+    /// <returns>The best format and its score, or null when no format claims the bytes.</returns>
+    public (ImageFormat Format, int Score)? Probe(ReadOnlySpan<byte> header, ReadOnlySpan<byte> trailer, long fileLength, string? fileName = null)
     {
         string ext = fileName is null ? "" : System.IO.Path.GetExtension(fileName).TrimStart('.');
         ImageFormat? best = null;
@@ -58,7 +71,7 @@ public sealed class FormatRegistry
         foreach (var f in _formats)
         {
             int score;
-            try { score = f.Probe(header, fileLength); }
+            try { score = f.Probe(header, trailer, fileLength); }
             catch (Exception) { score = 0; }
             bool extMatch = ext.Length > 0 && f.Extensions.Contains(ext, StringComparer.OrdinalIgnoreCase);
             if (score > bestScore || (score == bestScore && score > 0 && extMatch && !bestExt))

@@ -14,10 +14,13 @@ public abstract class ImageFormat
     /// <summary>A human description.</summary>
     public abstract string Description { get; }
 
+    /// <summary>Other names accepted on the command line (<c>vhd</c> for <c>vpc</c>).</summary>
+    public virtual IReadOnlyList<string> Aliases => [];
+
     /// <summary>Usual file name endings, without dots; used only to break ties between equal probe scores.</summary>
     public virtual IReadOnlyList<string> Extensions => [];
 
-    /// <summary>How many leading bytes <see cref="Probe"/> wants to see.</summary>
+    /// <summary>How many leading bytes <see cref="Probe(ReadOnlySpan{byte}, long)"/> wants to see.</summary>
     public virtual int ProbeLength => 512;
 
     /// <summary>
@@ -25,6 +28,19 @@ public abstract class ImageFormat
     /// 0 not this format, 1 could be anything (raw), 100 certain. Must not throw.
     /// </summary>
     public abstract int Probe(ReadOnlySpan<byte> header, long fileLength);
+
+    /// <summary>
+    /// How many trailing bytes the format wants to see (formats identified by a footer, like a fixed VHD
+    /// or a DMG's koly block); 0 when the header is enough.
+    /// </summary>
+    public virtual int TrailerProbeLength => 0;
+
+    /// <summary>
+    /// Scores the file from its first bytes and its last bytes (<paramref name="trailer"/> holds up to
+    /// <see cref="TrailerProbeLength"/> bytes ending at the end of the file; it may overlap the header in a
+    /// small file). The default looks only at the header. Must not throw.
+    /// </summary>
+    public virtual int Probe(ReadOnlySpan<byte> header, ReadOnlySpan<byte> trailer, long fileLength) => Probe(header, fileLength);
 
     /// <summary>Opens an image of this format.</summary>
     /// <exception cref="CorruptImageException">The file is this format but damaged.</exception>

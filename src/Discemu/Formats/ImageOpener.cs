@@ -60,24 +60,37 @@ public sealed class ImageOpener
     /// <exception cref="UnsupportedFeatureException">No registered format claims it.</exception>
     public ImageFormat Detect(string path)
     {
-        byte[] buffer = new byte[Registry.ProbeLength];
+        byte[] header = new byte[Registry.ProbeLength];
+        byte[] trailer = new byte[Registry.TrailerProbeLength];
         long length;
-        int total = 0;
+        int headerLength, trailerLength = 0;
         using (var handle = Block.FileDevice.OpenHandle(path, FileMode.Open, writable: false))
         {
             length = Util.LinuxNative.BlockDeviceSize(handle) ?? RandomAccess.GetLength(handle);
-            while (total < buffer.Length)
+            headerLength = ReadFully(handle, header, 0, path);
+            if (trailer.Length > 0 && length > 0)
             {
-                int n;
-                try { n = RandomAccess.Read(handle, buffer.AsSpan(total), total); }
-                catch (IOException e) { throw new ImageAccessException(e.Message, path, e); }
-                catch (UnauthorizedAccessException e) { throw new ImageAccessException("Permission denied (is it a directory?).", path, e); }
-                if (n <= 0) break;
-                total += n;
+                long start = Math.Max(0, length - trailer.Length);
+                trailerLength = ReadFully(handle, trailer.AsSpan(0, (int)(length - start)), start, path);
             }
         }
-        var best = Registry.Probe(buffer.AsSpan(0, total), length, path);
+        var best = Registry.Probe(header.AsSpan(0, headerLength), trailer.AsSpan(0, trailerLength), length, path);
         return best?.Format ?? throw new UnsupportedFeatureException("Could not determine the image format.", path);
+    }
+
+    private static int ReadFully(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> buffer, long offset, string path)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n;
+            try { n = RandomAccess.Read(handle, buffer[total..], offset + total); }
+            catch (IOException e) { throw new ImageAccessException(e.Message, path, e); }
+            catch (UnauthorizedAccessException e) { throw new ImageAccessException("Permission denied (is it a directory?).", path, e); }
+            if (n <= 0) break;
+            total += n;
+        }
+        return total;
     }
 
     /// <summary>

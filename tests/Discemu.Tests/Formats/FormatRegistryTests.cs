@@ -74,5 +74,47 @@ public sealed class FormatRegistryTests
         Assert.Null(r.Probe([1, 2, 3], 3));
     }
 
+    /// <summary>A format known only by a footer: "TAIL" in the last four bytes; answers to the alias "tl".</summary>
+    private sealed class Footer : ImageFormat
+    {
+        public override string Name => "tail";
+        public override string Description => "footer-identified";
+        public override IReadOnlyList<string> Aliases => ["tl"];
+        public override int TrailerProbeLength => 4;
+        public override int Probe(ReadOnlySpan<byte> header, long fileLength) => 0;
+        public override int Probe(ReadOnlySpan<byte> header, ReadOnlySpan<byte> trailer, long fileLength)
+            => trailer.EndsWith("TAIL"u8) ? 100 : 0;
+        public override DiskImage Open(ImageOpenRequest request) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void TrailerProbesSeeTheEndOfTheFile()
+    {
+        var r = new FormatRegistry(RawFormat.Instance, new Footer());
+        Assert.Equal(4, r.TrailerProbeLength);
+        Assert.Equal(("tail", 100), Name(r.Probe("head"u8, "TAIL"u8, 100)));
+        Assert.Equal(("raw", 1), Name(r.Probe("head"u8, "nope"u8, 100)));
+        Assert.Equal(("raw", 1), Name(r.Probe("TAIL"u8, 4)));   // the header-only overload passes no trailer
+
+        using var dir = new Infrastructure.TempDir();
+        string path = dir.File("disk.bin");
+        var bytes = new byte[10_000];
+        "TAIL"u8.CopyTo(bytes.AsSpan(bytes.Length - 4));
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal("tail", new ImageOpener(r).Detect(path).Name);
+        File.WriteAllBytes(path, "AIL"u8.ToArray());   // shorter than the trailer
+        Assert.Equal("raw", new ImageOpener(r).Detect(path).Name);
+    }
+
+    [Fact]
+    public void AliasesFindTheFormatButNamesWin()
+    {
+        var footer = new Footer();
+        var r = new FormatRegistry(footer);
+        Assert.Same(footer, r.Find("TL"));
+        Assert.Throws<ArgumentException>(() => r.Register(new Scored("tail", 1)));
+        Assert.Null(r.TryFind("ta"));
+    }
+
     private static (string, int)? Name((ImageFormat Format, int Score)? r) => r is null ? null : (r.Value.Format.Name, r.Value.Score);
 }

@@ -36,9 +36,10 @@ public sealed class ProbeTests
         string expected = registry.TryFind(format) is not null ? format : "raw";
         var bytes = File.ReadAllBytes(path);
         var header = bytes.AsSpan(0, Math.Min(bytes.Length, registry.ProbeLength));
-        Assert.Equal(expected, registry.Probe(header, bytes.Length, path)?.Format.Name);
+        var trailer = bytes.AsSpan(Math.Max(0, bytes.Length - registry.TrailerProbeLength));
+        Assert.Equal(expected, registry.Probe(header, trailer, bytes.Length, path)?.Format.Name);
         // The name must not matter: the same bytes under a neutral name probe the same.
-        Assert.Equal(expected, registry.Probe(header, bytes.Length, "image")?.Format.Name);
+        Assert.Equal(expected, registry.Probe(header, trailer, bytes.Length, "image")?.Format.Name);
         Assert.Equal(expected, ImageOpener.Default.Detect(path).Name);
         int qcow2 = Qcow2Format.Instance.Probe(header, bytes.Length);
         if (format == "qcow2") Assert.Equal(100, qcow2);
@@ -65,6 +66,7 @@ public sealed class ProbeTests
             {
                 int score = f.Probe(input, input.Length);
                 Assert.InRange(score, 0, 100);
+                Assert.InRange(f.Probe(input, input, input.Length), 0, 100);
             }
         Assert.Equal(50, Qcow2Format.Instance.Probe([0x51, 0x46, 0x49, 0xFB, 0, 0, 0, 9], 8));
     }
