@@ -12,18 +12,11 @@ namespace Discemu.Tests.Robustness;
 /// </summary>
 public sealed class MutationTests : IDisposable
 {
-    private const long ReadCap = 16L << 20;
-    private const long AllocationCap = 512L << 20;
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    private static int Iterations(int fallback)
-        => int.TryParse(Environment.GetEnvironmentVariable("DISCEMU_MUTATION_ITERATIONS"), out int n) && n > 0 ? n : fallback;
-
-    private static int BaseSeed => int.TryParse(Environment.GetEnvironmentVariable("DISCEMU_MUTATION_SEED"), out int s) ? s : 20240601;
+    private static int Iterations(int fallback) => MutationHarness.Iterations(fallback);
 
     /// <summary>The image bytes a qemu-img configuration produces from a 2 MiB source with data, zeros and text.</summary>
     public static TheoryData<string> Qcow2Configs => ["zlib", "zstd", "extended-l2", "cluster-512", "refcount-1", "refcount-64", "v2", "snapshots", "backing-chain"];
@@ -97,61 +90,7 @@ public sealed class MutationTests : IDisposable
         RunMutations($"real-{name}", File.ReadAllBytes(path), Iterations(20));
     }
 
-    /// <summary>The unmutated seed must open and read cleanly, or the mutations prove nothing.</summary>
-    private static void AssertPristineOpens(string path)
-    {
-        using var image = ImageOpener.Default.Open(path);
-        Assert.Equal("qcow2", image.Format.Name);
-        Assert.True(FuzzTargets.Exercise(image, ReadCap) > 0);
-    }
+    private static void AssertPristineOpens(string path) => MutationHarness.AssertPristineOpens(path, "qcow2");
 
-    private void RunMutations(string label, byte[] seed, int iterations)
-    {
-        var hot = Mutator.HotRanges(seed);
-        string path = _dir.File("case.img");
-        for (int i = 0; i < iterations; i++)
-        {
-            // Deterministic across runs (HashCode.Combine is randomised per process).
-            int caseSeed = unchecked(BaseSeed * 31 + i * 7919 + label.Length * 104729 + label[^1]);
-            var log = new List<string>();
-            var bytes = new Mutator(new Random(caseSeed)).Mutate(seed, hot, log);
-            File.WriteAllBytes(path, bytes);
-            string? failure = RunCase(path);
-            if (failure is null) continue;
-            string saved = Save(label, i, bytes);
-            Assert.Fail($"{label} case {i} (DISCEMU_MUTATION_SEED={BaseSeed}) [{string.Join(", ", log)}] saved as {saved}: {failure}");
-        }
-    }
-
-    /// <summary>Opens and reads the file on a fresh thread; returns a failure description or null.</summary>
-    private static string? RunCase(string path)
-    {
-        string? failure = null;
-        long allocated = 0;
-        var thread = new Thread(() =>
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try
-            {
-                using var image = ImageOpener.Default.Open(path);
-                FuzzTargets.Exercise(image, ReadCap);
-            }
-            catch (DiscemuException) { }
-            catch (Exception e) { failure = $"{e.GetType().FullName}: {e.Message}\n{e.StackTrace}"; }
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }, 16 << 20) { IsBackground = true, Name = "mutation case" };
-        thread.Start();
-        if (!thread.Join(Deadline)) return $"did not finish within {Deadline.TotalSeconds} s (hang?)";
-        if (failure is null && allocated > AllocationCap) failure = $"allocated {allocated >> 20} MiB (cap {AllocationCap >> 20} MiB)";
-        return failure;
-    }
-
-    private static string Save(string label, int i, byte[] bytes)
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "discemu-mutation-failures");
-        Directory.CreateDirectory(dir);
-        string file = Path.Combine(dir, $"{label}-{i}.bin");
-        File.WriteAllBytes(file, bytes);
-        return file;
-    }
+    private void RunMutations(string label, byte[] seed, int iterations) => MutationHarness.Run(_dir, label, seed, iterations);
 }
