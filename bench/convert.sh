@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times discemu against qemu-img on the same mixed-content image, side by side: convert raw->raw,
-# raw->qcow2, qcow2->raw, raw->qcow2 compressed with zstd, and compare. Prints time ratios
+# raw->qcow2 compressed with zstd, compare, and every VM format both ways (raw->FORMAT, FORMAT->raw). Prints time ratios
 # (discemu / qemu-img; below 1.0 means discemu is faster), peak memory, and whether the outputs match.
 #
 # usage: bench/convert.sh [SIZE_GIB ...]     (default: 2; e.g. "bench/convert.sh 1 8" checks memory stays flat)
@@ -8,6 +8,8 @@
 #        BENCH_RUNS  runs per case, best kept (default 3)
 #        BENCH_COLD  1 = drop the page cache before every run (needs root; slows everyone else on the machine)
 #        DISCEMU     the discemu launcher to time (default: ./discemu of this checkout)
+#        BENCH_FORMATS  formats to time both ways, FORMAT[:option=value] each
+#                    (default: qcow2 vpc vpc:subformat=fixed vhdx vdi vmdk vmdk:subformat=streamOptimized)
 # needs: qemu-img (qemu-utils), GNU time (package "time").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,25 +67,32 @@ same() {
   echo "same"
 }
 
-printf '%-4s %-28s %10s %10s %6s %9s %9s %7s\n' GiB case discemu_s qemu-img_s ratio disc_MiB qemu_MiB output
+printf '%-4s %-36s %10s %10s %6s %9s %9s %7s\n' GiB case discemu_s qemu-img_s ratio disc_MiB qemu_MiB output
 for gib in "${sizes[@]}"; do
   src="$work/mixed-${gib}g.raw"
   make_image "$src" "$gib"
-  qemu-img convert -f raw -O qcow2 "$src" "$work/src-${gib}g.qcow2"
   qemu-img convert -f raw -O raw "$src" "$work/copy-${gib}g.raw"
   # label|output format ("-" for compare)|arguments (out.X is the output, deleted before each run)
   declare -a cases=(
     "raw->raw|raw|convert -f raw -O raw $src $work/out.raw"
-    "raw->qcow2|qcow2|convert -f raw -O qcow2 $src $work/out.qcow2"
-    "qcow2->raw|raw|convert -f qcow2 -O raw $work/src-${gib}g.qcow2 $work/out.raw"
-    "raw->qcow2 zstd compressed|qcow2|convert -f raw -O qcow2 -c -o compression_type=zstd $src $work/out.qcow2"
     "compare raw raw|-|compare -f raw -F raw $src $work/copy-${gib}g.raw"
+    "raw->qcow2 zstd compressed|qcow2|convert -f raw -O qcow2 -c -o compression_type=zstd $src $work/out.qcow2"
   )
+  # Every VM format both ways: FORMAT[:subformat option] (source images made by qemu-img).
+  for spec in ${BENCH_FORMATS:-qcow2 vpc vpc:subformat=fixed vhdx vdi vmdk vmdk:subformat=streamOptimized}; do
+    fmt=${spec%%:*}; opt=""; tag=$fmt
+    if [ "$spec" != "$fmt" ]; then opt="-o ${spec#*:}"; tag="$fmt ${spec#*:}"; fi
+    srcimg="$work/src-${gib}g-${spec//[:=]/-}.$fmt"
+    # shellcheck disable=SC2086
+    [ -f "$srcimg" ] || qemu-img convert -f raw -O "$fmt" $opt "$src" "$srcimg"
+    cases+=("raw->$tag|$fmt|convert -f raw -O $fmt $opt $src $work/out.$fmt")
+    cases+=("$tag->raw|raw|convert -f $fmt -O raw $srcimg $work/out.raw")
+  done
   for c in "${cases[@]}"; do
     IFS='|' read -r label fmt args <<< "$c"
     # shellcheck disable=SC2086
     if ! read -r dt drss < <(measure "$discemu" $args); then
-      printf '%-4s %-28s %10s\n' "$gib" "$label" "failed"; continue
+      printf '%-4s %-36s %10s\n' "$gib" "$label" "failed"; continue
     fi
     # shellcheck disable=SC2086
     read -r qt qrss < <(measure qemu-img $args)
@@ -99,7 +108,7 @@ for gib in "${sizes[@]}"; do
       check=$(same "$fmt" "$work/cmp.d.$fmt" "$work/cmp.q.$fmt")
       rm -f "$work"/cmp.*
     fi
-    printf '%-4s %-28s %10s %10s %6s %9d %9d %7s\n' "$gib" "$label" "$dt" "$qt" "$ratio" $((drss / 1024)) $((qrss / 1024)) "$check"
+    printf '%-4s %-36s %10s %10s %6s %9d %9d %7s\n' "$gib" "$label" "$dt" "$qt" "$ratio" $((drss / 1024)) $((qrss / 1024)) "$check"
   done
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); runs per case: $runs (best kept); page cache: $([ "$cold" = 1 ] && echo dropped before each run || echo hot)"
