@@ -13,7 +13,7 @@ namespace Discemu.Cli.Commands;
 internal static class ConvertCommand
 {
     /// <summary>qemu-img's message for -c with a format that has no compressed clusters.</summary>
-    public const string CompressionUnsupported = "Compression not supported for this file format";
+    public const string CompressionUnsupported = Discemu.Operations.ImageCopier.CompressionUnsupportedMessage;
 
     public static Command Build(CliContext ctx)
     {

@@ -22,6 +22,9 @@ public sealed partial class ImageCopier
     private readonly ProgressTracker _progress;
     private long _read, _written, _zeroed, _skipped;
 
+    /// <summary>The message for compressed copies into a format without compressed clusters (qemu-img's wording).</summary>
+    public const string CompressionUnsupportedMessage = "Compression not supported for this file format";
+
     private ImageCopier(BlockDevice source, BlockDevice target, CopyOptions options)
     {
         _source = source;
@@ -29,7 +32,7 @@ public sealed partial class ImageCopier
         _options = options;
         if (options.Compress)
         {
-            _compressor = target as ICompressedWriter ?? throw new NotSupportedException("Compression not supported for this file format.");
+            _compressor = target as ICompressedWriter ?? throw new NotSupportedException(CompressionUnsupportedMessage);
             _unit = _compressor.CompressedUnit;
             if (_unit <= 0 || _unit > 64 << 20) throw new NotSupportedException($"Unusable compression unit of {_unit} bytes.");
         }
