@@ -10,14 +10,6 @@ internal sealed record Qcow2Snapshot(long L1Offset, uint L1Size, SnapshotInfo In
 
 public sealed partial class Qcow2Image
 {
-    /// <summary>Largest extra data per snapshot entry accepted.</summary>
-    private const int MaxSnapshotExtraData = 1024;
-
-    /// <summary>Largest snapshot table accepted (bytes).</summary>
-    private const long MaxSnapshotTableBytes = 64L << 20;
-
-    private const int SnapshotFixedLength = 40;
-
     private List<Qcow2Snapshot> _snapshots;
 
     /// <summary>The parsed snapshot table.</summary>
@@ -37,39 +29,26 @@ public sealed partial class Qcow2Image
         if (h.SnapshotCount == 0) return;
         long pos = h.SnapshotsOffset;
         if (pos == 0 || pos >= fileLength) throw new CorruptImageException("The snapshot table lies outside the file.", Path);
-        Span<byte> fixedPart = stackalloc byte[SnapshotFixedLength];
+        Span<byte> fixedPart = stackalloc byte[Qcow2Metadata.SnapshotEntryFixedLength];
         for (uint i = 0; i < h.SnapshotCount; i++)
         {
-            if (pos - h.SnapshotsOffset > MaxSnapshotTableBytes) throw new CorruptImageException("The snapshot table is too large.", Path);
-            if (pos > fileLength - SnapshotFixedLength) throw new CorruptImageException("The snapshot table runs past the end of the file.", Path);
+            if (pos > fileLength - fixedPart.Length) throw new CorruptImageException("The snapshot table runs past the end of the file.", Path);
             File.Read(pos, fixedPart);
-            long l1Offset = (long)BinaryPrimitives.ReadUInt64BigEndian(fixedPart);
-            uint l1Size = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[8..]);
-            int idLength = BinaryPrimitives.ReadUInt16BigEndian(fixedPart[12..]);
-            int nameLength = BinaryPrimitives.ReadUInt16BigEndian(fixedPart[14..]);
-            uint seconds = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[16..]);
-            uint nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[20..]);
-            ulong vmClock = BinaryPrimitives.ReadUInt64BigEndian(fixedPart[24..]);
-            uint vmState32 = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[32..]);
-            uint extraLength = BinaryPrimitives.ReadUInt32BigEndian(fixedPart[36..]);
-            if (extraLength > MaxSnapshotExtraData) throw new CorruptImageException($"Snapshot {i} has {extraLength} bytes of extra data.", Path);
-            int variable = (int)extraLength + idLength + nameLength;
-            if (pos + SnapshotFixedLength > fileLength - variable) throw new CorruptImageException("The snapshot table runs past the end of the file.", Path);
-            var rest = new byte[variable];
-            File.Read(pos + SnapshotFixedLength, rest);
-            var extra = rest.AsSpan(0, (int)extraLength);
-            string id = Encoding.UTF8.GetString(rest, (int)extraLength, idLength);
-            string name = Encoding.UTF8.GetString(rest, (int)extraLength + idLength, nameLength);
-            long vmState = extra.Length >= 8 ? CheckedSize(BinaryPrimitives.ReadUInt64BigEndian(extra)) : vmState32;
-            long diskSize = extra.Length >= 16 ? CheckedSize(BinaryPrimitives.ReadUInt64BigEndian(extra[8..])) : h.Size;
-            ulong icount = extra.Length >= 24 ? BinaryPrimitives.ReadUInt64BigEndian(extra[16..]) : ulong.MaxValue;
-            if (l1Size > MaxL1Entries) throw new CorruptImageException($"Snapshot '{name}' has an L1 table of {l1Size} entries.", Path);
-            if (l1Size > 0 && ((l1Offset & _layout.ClusterMask) != 0 || l1Offset <= 0 || l1Offset > fileLength - l1Size * 8L))
-                throw new CorruptImageException($"Snapshot '{name}' has an invalid L1 table offset 0x{l1Offset:x}.", Path);
-            var date = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(Math.Min(nanoseconds, 999_999_999u) / 100);
-            var clock = TimeSpan.FromTicks((long)Math.Min(vmClock / 100, (ulong)TimeSpan.MaxValue.Ticks));
-            _snapshots.Add(new Qcow2Snapshot(l1Offset, l1Size, new SnapshotInfo(id, name, vmState, date, clock, diskSize, icount)));
-            pos += (SnapshotFixedLength + variable + 7) & ~7;
+            int length = Qcow2SnapshotEntry.DiskLengthOf(fixedPart, Path);
+            if (pos + length - h.SnapshotsOffset > Qcow2Metadata.MaxSnapshotTableBytes) throw new CorruptImageException("The snapshot table is too large.", Path);
+            // The last entry's padding to 8 bytes may lie past the end of the file.
+            var entry = new byte[(int)Math.Min(length, fileLength - pos)];
+            File.Read(pos, entry);
+            var e = Qcow2SnapshotEntry.Read(entry, Path);
+            long vmState = CheckedSize(e.VmStateSize);
+            long diskSize = e.DiskSize is { } d ? CheckedSize(d) : h.Size;
+            if (e.L1Size > MaxL1Entries) throw new CorruptImageException($"Snapshot '{e.Name}' has an L1 table of {e.L1Size} entries.", Path);
+            if (e.L1Size > 0 && (e.L1Offset <= 0 || (e.L1Offset & _layout.ClusterMask) != 0 || e.L1Offset > fileLength - e.L1Size * 8L))
+                throw new CorruptImageException($"Snapshot '{e.Name}' has an invalid L1 table offset 0x{e.L1Offset:x}.", Path);
+            var date = DateTimeOffset.FromUnixTimeSeconds(e.Seconds).AddTicks(Math.Min(e.Nanoseconds, 999_999_999u) / 100);
+            var clock = TimeSpan.FromTicks((long)Math.Min(e.VmClock / 100, (ulong)TimeSpan.MaxValue.Ticks));
+            _snapshots.Add(new Qcow2Snapshot(e.L1Offset, e.L1Size, new SnapshotInfo(e.Id, e.Name, vmState, date, clock, diskSize, e.Icount)));
+            pos += length;
         }
         _snapshotTableBytes = pos - h.SnapshotsOffset;
     }

@@ -72,8 +72,20 @@ internal static class Qcow2Metadata
     }
 }
 
-/// <summary>The part of one snapshot table entry the checker needs.</summary>
-internal readonly record struct Qcow2SnapshotEntry(long L1Offset, uint L1Size, string Id, string Name, int DiskLength)
+/// <summary>One snapshot table entry as stored (the driver and the checker both parse entries with it).</summary>
+/// <param name="L1Offset">The L1 table's host offset, or -1 when the stored value is beyond any host offset.</param>
+/// <param name="L1Size">L1 entries.</param>
+/// <param name="Id">The snapshot id.</param>
+/// <param name="Name">The snapshot name.</param>
+/// <param name="DiskLength">Bytes the entry occupies, padding included.</param>
+/// <param name="Seconds">Creation time, seconds since the epoch.</param>
+/// <param name="Nanoseconds">Creation time, nanoseconds part.</param>
+/// <param name="VmClock">Guest clock at creation, nanoseconds.</param>
+/// <param name="VmStateSize">VM state bytes (the 64-bit extra field when present, else the 32-bit one).</param>
+/// <param name="DiskSize">Virtual disk size at creation, when the extra data holds it.</param>
+/// <param name="Icount">Instruction count, or <see cref="ulong.MaxValue"/> when absent.</param>
+internal readonly record struct Qcow2SnapshotEntry(long L1Offset, uint L1Size, string Id, string Name, int DiskLength,
+    uint Seconds, uint Nanoseconds, ulong VmClock, ulong VmStateSize, ulong? DiskSize, ulong Icount)
 {
     /// <summary>Parses the entry at the start of <paramref name="data"/> (which must hold the whole entry).</summary>
     /// <exception cref="CorruptImageException">The entry is malformed or does not fit.</exception>
@@ -81,17 +93,26 @@ internal readonly record struct Qcow2SnapshotEntry(long L1Offset, uint L1Size, s
     {
         if (data.Length < Qcow2Metadata.SnapshotEntryFixedLength) throw new CorruptImageException("Snapshot table is truncated.", path);
         int length = DiskLengthOf(data, path);
-        if (length > data.Length) throw new CorruptImageException("Snapshot table is truncated.", path);
-        ulong l1 = BinaryPrimitives.ReadUInt64BigEndian(data);
-        uint l1Size = BinaryPrimitives.ReadUInt32BigEndian(data[8..]);
         int idLen = BinaryPrimitives.ReadUInt16BigEndian(data[12..]);
         int nameLen = BinaryPrimitives.ReadUInt16BigEndian(data[14..]);
-        int extra = (int)BinaryPrimitives.ReadUInt32BigEndian(data[36..]);
-        int pos = Qcow2Metadata.SnapshotEntryFixedLength + extra;
+        int extraLen = (int)BinaryPrimitives.ReadUInt32BigEndian(data[36..]);
+        int pos = Qcow2Metadata.SnapshotEntryFixedLength + extraLen;
+        // The padding after the name may be missing at the end of the file.
+        if (pos + idLen + nameLen > data.Length) throw new CorruptImageException("Snapshot table is truncated.", path);
+        ulong l1 = BinaryPrimitives.ReadUInt64BigEndian(data);
+        var extra = data.Slice(Qcow2Metadata.SnapshotEntryFixedLength, extraLen);
         string id = System.Text.Encoding.UTF8.GetString(data.Slice(pos, idLen));
         string name = System.Text.Encoding.UTF8.GetString(data.Slice(pos + idLen, nameLen));
-        long l1Offset = l1 > (ulong)MaxHostOffset ? -1 : (long)l1;
-        return new Qcow2SnapshotEntry(l1Offset, l1Size, id, name, length);
+        return new Qcow2SnapshotEntry(
+            L1Offset: l1 > (ulong)MaxHostOffset ? -1 : (long)l1,
+            L1Size: BinaryPrimitives.ReadUInt32BigEndian(data[8..]),
+            Id: id, Name: name, DiskLength: length,
+            Seconds: BinaryPrimitives.ReadUInt32BigEndian(data[16..]),
+            Nanoseconds: BinaryPrimitives.ReadUInt32BigEndian(data[20..]),
+            VmClock: BinaryPrimitives.ReadUInt64BigEndian(data[24..]),
+            VmStateSize: extra.Length >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(extra) : BinaryPrimitives.ReadUInt32BigEndian(data[32..]),
+            DiskSize: extra.Length >= 16 ? BinaryPrimitives.ReadUInt64BigEndian(extra[8..]) : null,
+            Icount: extra.Length >= 24 ? BinaryPrimitives.ReadUInt64BigEndian(extra[16..]) : ulong.MaxValue);
     }
 
     /// <summary>The on-disk length of the entry whose fixed part starts <paramref name="fixedPart"/>.</summary>
