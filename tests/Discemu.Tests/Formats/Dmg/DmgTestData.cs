@@ -39,3 +39,31 @@ internal static class DmgTestData
         return ms.ToArray();
     }
 }
+
+/// <summary>Reading helpers for the DMG tests.</summary>
+internal static class DmgRead
+{
+    /// <summary>Opens a file with format detection (it must be detected as dmg).</summary>
+    public static Discemu.Formats.DiskImage Open(string path)
+    {
+        var image = Discemu.Formats.ImageOpener.Default.Open(path);
+        Assert.Equal("dmg", image.Format.Name);
+        return image;
+    }
+
+    /// <summary>The whole virtual disk.</summary>
+    public static byte[] All(Discemu.Block.BlockDevice device)
+    {
+        var b = new byte[device.Length];
+        device.Read(0, b);
+        return b;
+    }
+
+    /// <summary>Asserts equal bytes, naming the first difference.</summary>
+    public static void AssertSame(byte[] expected, byte[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int i = expected.AsSpan().CommonPrefixLength(actual);
+        Assert.True(i == expected.Length, $"{what}: first difference at byte {i}");
+    }
+}
