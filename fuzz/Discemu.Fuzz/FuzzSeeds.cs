@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Discemu.Formats.Dmg;
 using Discemu.Formats.Qcow2;
 
 namespace Discemu.Fuzz;
@@ -28,6 +29,136 @@ internal static class FuzzSeeds
             "79228162514264337593543950335E", "compression_type=zstd,cluster_size=2M",
         ];
         for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
+        foreach (var seed in DmgSeeds()) yield return seed;
+    }
+
+    // Streams made by the test kit's encoders (tests/Discemu.Tests/Formats/Dmg) from DmgSampleText.
+    private const string AdcSample =
+        "826162630C029B642074686520717569636B2062726F776E20666F78206A756D70733B56001A8720616761696E2C2020" +
+        "468930313233343536373839240A802F3000";
+
+    private const string LzvnSample =
+        "C803616263F2E009642074686520717569636B2062726F776E20666F78206A756DC81B70733BF006E52061676169C847" +
+        "6E2C20F7E730313233343536C80B373839F868012FF70600000000000000";
+
+    private const string LzfseLzvnSample =
+        "6276786E780000004E000000C803616263F2E009642074686520717569636B2062726F776E20666F78206A756DC81B70" +
+        "733BF006E52061676169C8476E2C20F7E730313233343536C80B373839F868012FF7060000000000000062767824";
+
+    private const string LzfseV1Sample =
+        "6276783178000000300000003400000005000000210000000F000000FCFFFFFFCC010F022D024D02FCFFFFFF13000F00" +
+        "35000000100000000C0000000000000000000C0000000C0000000000000000000000000000000C000000000000000000" +
+        "000000000000100000000000000000000C000C00000000000C0000000C00000000000000340000003300000000000000" +
+        "330000000000000033000000000000000000330000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000270000000000000000000000000000000000000000000000000000000000" +
+        "00000000000000000000000000000000000000000000000000000000000000000000A000000000000000000000000000" +
+        "000000000000000000001300000000001300130013001300130013001300130013001300130000001300000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "00000000000000000000000000000000000000003B002700270013001300130013001300270013001300000013002700" +
+        "270013001300130013001300270000001300130000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "00000000E47C96D2FF3D3C2AE1183917C0BC1F052163DAA10ECF9CA949FB526FE1570A000000000000000040C81EBF18" +
+        "540F62767824";
+
+    private const string LzfseV2Sample =
+        "62767832780000003400100200050030CC3DD862930F0030AC000000133C50031C720470C411007004001C021C1DC111" +
+        "47C073C06F00FC06C06F00F01B000000000000000000000000FF0000000000000000F088000000B7707B7B7B7B7B7B7B" +
+        "7B7B7BCB2D0000000000000000003FC23FF00FDCDEDEDEDEFE03B7B7DCFE03FFC0EDEDEDEDED3FC0ED2D000000000000" +
+        "000000000000000000000000000000000000000000000000000000000000E47C96D2FF3D3C2AE1183917C0BC1F052163" +
+        "DAA10ECF9CA949FB526FE1570A000000000000000040C81EBF18540F62767824";
+
+    /// <summary>The 120 bytes every codec sample decodes to.</summary>
+    internal static byte[] DmgSampleText =>
+        "abcabcabcd the quick brown fox jumps; the quick brown fox jumps again, abcabcabcd 0123456789 0123456789 ////////////////"u8.ToArray();
+
+    /// <summary>Codec target input: the output length (16-bit little-endian), then the compressed stream.</summary>
+    private static byte[] CodecInput(int outputLength, byte[] stream) => [(byte)outputLength, (byte)(outputLength >> 8), .. stream];
+
+    private static IEnumerable<(string Target, string Name, byte[] Data)> DmgSeeds()
+    {
+        int n = DmgSampleText.Length;
+        byte[] stored = [.. "bvx-"u8, (byte)n, 0, 0, 0, .. DmgSampleText, .. "bvx$"u8];
+        yield return ("adc", "sample", CodecInput(n, Convert.FromHexString(AdcSample)));
+        yield return ("adc", "literal", CodecInput(4, [0x83, 1, 2, 3, 4]));
+        yield return ("lzvn", "sample", CodecInput(n, Convert.FromHexString(LzvnSample)));
+        yield return ("lzfse", "stored", CodecInput(n, stored));
+        yield return ("lzfse", "lzvn", CodecInput(n, Convert.FromHexString(LzfseLzvnSample)));
+        yield return ("lzfse", "v1", CodecInput(n, Convert.FromHexString(LzfseV1Sample)));
+        yield return ("lzfse", "v2", CodecInput(n, Convert.FromHexString(LzfseV2Sample)));
+        foreach (var (name, image) in DmgImages())
+        {
+            yield return ("dmg", name, image);
+            yield return ("probe", "dmg-" + name, image);
+        }
+        yield return ("dmg-plist", "blkx", Encoding.UTF8.GetBytes(DmgPlistText([BlockTable(0, [new(DmgChunkType.Zlib, 0, 0, 8, 0, 100)])])));
+        yield return ("dmg-plist", "empty", "<plist version=\"1.0\"><dict><key>resource-fork</key><dict/></dict></plist>"u8.ToArray());
+    }
+
+    private static byte[] BlockTable(long start, IReadOnlyList<DmgChunkEntry> entries)
+        => new DmgBlockTable
+        {
+            StartSector = start,
+            SectorCount = entries.Count == 0 ? 0 : entries.Max(e => e.StartSector + e.SectorCount),
+            Checksum = new DmgChecksum(DmgConstants.ChecksumNone, 0, new byte[DmgConstants.ChecksumBytes]),
+            Entries = entries,
+        }.Write();
+
+    private static string DmgPlistText(IEnumerable<byte[]> tables)
+    {
+        var sb = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n");
+        sb.Append("<plist version=\"1.0\"><dict><key>resource-fork</key><dict><key>blkx</key><array>");
+        int id = -1;
+        foreach (var t in tables)
+            sb.Append($"<dict><key>Attributes</key><string>0x0050</string><key>Data</key><data>{Convert.ToBase64String(t)}</data><key>ID</key><string>{id++}</string><key>Name</key><string>part {id}</string></dict>");
+        sb.Append("</array></dict></dict></plist>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Small UDIF images: zlib, raw, zero, ignore, ADC and LZFSE chunks over two partitions, with an XML plist.</summary>
+    private static IEnumerable<(string, byte[])> DmgImages()
+    {
+        var text = DmgSampleText;
+        var sector = new byte[512];
+        for (int i = 0; i < 512; i++) sector[i] = text[i % text.Length];
+        byte[] zlib;
+        using (var ms = new MemoryStream())
+        {
+            using (var z = new System.IO.Compression.ZLibStream(ms, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+                for (int i = 0; i < 8; i++) z.Write(sector);
+            zlib = ms.ToArray();
+        }
+        // Codec samples decode to 120 bytes: pad them to a sector with an LZFSE stored block.
+        byte[] lzfse = [.. Convert.FromHexString(LzfseV2Sample)[..^4], .. "bvx-"u8, 0x88, 0x01, 0, 0, .. new byte[392], .. "bvx$"u8];
+        var fork = new MemoryStream();
+        long At(byte[] b) { long p = fork.Position; fork.Write(b); return p; }
+        long zAt = At(zlib), rAt = At(sector), fAt = At(lzfse);
+        var first = BlockTable(0, [new(DmgChunkType.Zlib, 0, 0, 8, zAt, zlib.Length), new(DmgChunkType.Raw, 0, 8, 1, rAt, 512), new(DmgChunkType.Zero, 0, 9, 3, 0, 0)]);
+        var second = BlockTable(12, [new(DmgChunkType.Ignore, 0, 0, 2, 0, 0), new(DmgChunkType.Lzfse, 0, 2, 1, fAt, lzfse.Length), new(DmgChunkType.Comment, 0, 3, 0, 0, 0)]);
+        yield return ("two-partitions", DmgFile(fork.ToArray(), Encoding.UTF8.GetBytes(DmgPlistText([first, second])), 15));
+        yield return ("no-metadata", DmgFile(sector, [], 1));
+    }
+
+    private static byte[] DmgFile(byte[] dataFork, byte[] xml, long sectors)
+    {
+        var koly = new byte[DmgConstants.KolySize];
+        new DmgTrailer
+        {
+            Version = DmgConstants.KolyVersion,
+            Flags = DmgConstants.FlagFlattened,
+            DataForkLength = dataFork.Length,
+            PlistOffset = xml.Length == 0 ? 0 : dataFork.Length,
+            PlistLength = xml.Length,
+            DataChecksum = DmgChecksum.FromCrc32(System.IO.Hashing.Crc32.HashToUInt32(dataFork)),
+            MasterChecksum = new DmgChecksum(DmgConstants.ChecksumNone, 0, new byte[DmgConstants.ChecksumBytes]),
+            ImageVariant = 1,
+            SectorCount = sectors,
+        }.Write(koly);
+        return [.. dataFork, .. xml, .. koly];
     }
 
     private static byte[] PadTo(byte[] data, int length)

@@ -1,6 +1,7 @@
 using System.Text;
 using Discemu.Block;
 using Discemu.Formats;
+using Discemu.Formats.Dmg;
 using Discemu.Formats.Qcow2;
 using Discemu.Util;
 
@@ -29,6 +30,11 @@ internal static class FuzzTargets
         ["image"] = ImageTarget,
         ["options"] = OptionsTarget,
         ["probe"] = ProbeTarget,
+        ["dmg"] = DmgTarget,
+        ["dmg-plist"] = DmgPlistTarget,
+        ["adc"] = AdcTarget,
+        ["lzfse"] = LzfseTarget,
+        ["lzvn"] = LzvnTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -91,6 +97,7 @@ internal static class FuzzTargets
     public static void DeleteScratchFile()
     {
         if (t_imagePath is not null) File.Delete(t_imagePath);
+        if (t_dmgPath is not null) File.Delete(t_dmgPath);
     }
 
     private static void ImageTarget(ReadOnlySpan<byte> data)
@@ -150,6 +157,66 @@ internal static class FuzzTargets
         }
         _ = image.FormatSpecific;
         return read;
+    }
+
+    [ThreadStatic] private static string? t_dmgPath;
+
+    private static void DmgTarget(ReadOnlySpan<byte> data)
+    {
+        // Like the image target, but always through the DMG driver (whatever the trailer says).
+        t_dmgPath ??= Path.Combine(Path.GetTempPath(), $"discemu-fuzz-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.dmg");
+        File.WriteAllBytes(t_dmgPath, data.ToArray());
+        try
+        {
+            using var image = ImageOpener.Default.Open(t_dmgPath, new ImageOpenOptions { Format = "dmg" });
+            Exercise(image, ReadCap);
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void DmgPlistTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            foreach (var r in DmgPlist.ReadResources(data.ToArray(), null))
+                if (r.Type == "blkx") DmgBlockTable.Read(r.Data, r.Name, null);
+        }
+        catch (DiscemuException) { }
+        try { DmgResourceFork.Read(data, null); }
+        catch (DiscemuException) { }
+    }
+
+    /// <summary>Codec inputs: the output length (16-bit little-endian), then the compressed stream.</summary>
+    private static (byte[] Output, byte[] Input) SplitCodecInput(ReadOnlySpan<byte> data)
+        => data.Length < 2 ? ([], []) : (new byte[data[0] | data[1] << 8], data[2..].ToArray());
+
+    private static void AdcTarget(ReadOnlySpan<byte> data)
+    {
+        var (output, input) = SplitCodecInput(data);
+        try { AdcDecoder.Decode(input, output); }
+        catch (CorruptImageException) { }
+    }
+
+    private static void LzfseTarget(ReadOnlySpan<byte> data)
+    {
+        var (output, input) = SplitCodecInput(data);
+        try
+        {
+            int n = LzfseDecoder.Decode(input, output);
+            if (n < 0 || n > output.Length) throw new InvalidOperationException($"LZFSE produced {n} bytes into {output.Length}.");
+        }
+        catch (CorruptImageException) { }
+    }
+
+    private static void LzvnTarget(ReadOnlySpan<byte> data)
+    {
+        var (output, input) = SplitCodecInput(data);
+        try
+        {
+            int n = LzvnDecoder.Decode(input, output, 0);
+            if (n < 0 || n > output.Length) throw new InvalidOperationException($"LZVN produced {n} bytes into {output.Length}.");
+        }
+        catch (CorruptImageException) { }
     }
 
     private static void OptionsTarget(ReadOnlySpan<byte> data)
