@@ -157,11 +157,21 @@ public sealed partial class VhdxImage
         var x = Map(offset, maxLength);
         return x.Kind switch
         {
-            VhdxExtentKind.Data => new BlockStatus(x.Length, BlockStatusFlags.Data | BlockStatusFlags.Allocated, 0, x.HostOffset),
+            VhdxExtentKind.Data => HostStatus(x),
             VhdxExtentKind.Zero => new BlockStatus(x.Length, BlockStatusFlags.Zero | BlockStatusFlags.Allocated),
             VhdxExtentKind.Hole => new BlockStatus(x.Length, BlockStatusFlags.None),
             _ => ParentStatus(offset, x.Length),
         };
+    }
+
+    /// <summary>Data in this file, or zeros where the host file has a hole there (fresh or returned space).</summary>
+    private BlockStatus HostStatus(VhdxExtent x)
+    {
+        const BlockStatusFlags data = BlockStatusFlags.Data | BlockStatusFlags.Allocated;
+        if (_file.HasOverlay || x.HostOffset >= _file.Length) return new BlockStatus(x.Length, data, 0, x.HostOffset);
+        var host = _file.Device.GetStatus(x.HostOffset, Math.Min(x.Length, _file.Length - x.HostOffset));
+        var flags = host.IsZero ? BlockStatusFlags.Zero | BlockStatusFlags.Allocated : data;
+        return new BlockStatus(host.Length, flags, 0, x.HostOffset);
     }
 
     private BlockStatus ParentStatus(long offset, long length)

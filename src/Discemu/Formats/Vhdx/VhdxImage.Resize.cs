@@ -5,10 +5,11 @@ namespace Discemu.Formats.Vhdx;
 public sealed partial class VhdxImage
 {
     /// <summary>
-    /// Grows the disk (relocating the BAT when its region is too small), or shrinks it when no block past
-    /// the new end holds data. The new size and BAT changes are committed through the log in one entry.
+    /// Grows the disk (relocating the BAT when its region is too small), or shrinks it, dropping the blocks
+    /// past the new end and truncating the file when its tail is no longer used. The new size and the BAT
+    /// changes are committed through the log in one entry.
     /// </summary>
-    /// <exception cref="BadArgumentException">The size is not a multiple of the logical sector size, is too large, or shrinking would drop data.</exception>
+    /// <exception cref="BadArgumentException">The size is not a multiple of the logical sector size, or is too large.</exception>
     protected override void ResizeCore(long newLength)
     {
         var layout = Layout;
@@ -35,6 +36,7 @@ public sealed partial class VhdxImage
                 Volatile.Write(ref _layout, next);
                 Volatile.Write(ref _size, newLength);
             }
+            if (newLength < oldLength) TrimFile();
         }
         if (newLength > oldLength)
         {
@@ -46,20 +48,27 @@ public sealed partial class VhdxImage
         }
     }
 
-    /// <summary>Refuses to drop blocks that hold data; resets the entries past the new end and zeroes the tail of the last kept block. Caller holds the allocation lock.</summary>
+    /// <summary>
+    /// Drops the blocks past the new end (their space is returned to the host after the commit) and zeroes
+    /// the tail of the last kept block. Caller holds the allocation lock.
+    /// </summary>
     private void ShrinkBlocks(VhdxLayout layout, VhdxLayout next)
     {
         for (long b = next.PayloadBlocks; b < layout.PayloadBlocks; b++)
         {
-            int state = VhdxLayout.State(_bat[layout.PayloadIndex(b)]);
-            if (VhdxLayout.IsPresent(state))
-                throw new BadArgumentException($"Cannot shrink to {next.VirtualSize} bytes: block {b} past the new end holds data (only an unused tail can be dropped).", Path);
-        }
-        for (long b = next.PayloadBlocks; b < layout.PayloadBlocks; b++)
-        {
             long index = layout.PayloadIndex(b);
-            if (_bat[index] == 0) continue;
+            ulong e = _bat[index];
+            if (e == 0) continue;
             ReserveLogRoom(2);
+            if (VhdxLayout.IsPresent(VhdxLayout.State(e))) _pendingPunches.Add((VhdxLayout.Offset(e), layout.BlockSize));
+            SetEntry(index, 0);
+        }
+        for (long c = next.BitmapBlocks; c < layout.BitmapBlocks; c++)
+        {
+            long index = layout.BitmapIndex(c);
+            if (index >= _bat.Length || VhdxLayout.State(_bat[index]) != BitmapPresent) continue;
+            ReserveLogRoom(2);
+            _pendingPunches.Add((VhdxLayout.Offset(_bat[index]), BitmapBlockSize));
             SetEntry(index, 0);
         }
         long keptEnd = next.PayloadBlocks * layout.BlockSize;
@@ -68,8 +77,33 @@ public sealed partial class VhdxImage
             long last = next.PayloadBlocks - 1;
             ulong e = _bat[layout.PayloadIndex(last)];
             long within = next.VirtualSize - last * layout.BlockSize;
-            if (VhdxLayout.State(e) == PayloadFullyPresent || VhdxLayout.State(e) == PayloadPartiallyPresent)
-                _file.Zero(VhdxLayout.Offset(e) + within, layout.BlockSize - within, punch: false);
+            if (VhdxLayout.IsPresent(VhdxLayout.State(e))) _file.Zero(VhdxLayout.Offset(e) + within, layout.BlockSize - within, punch: true);
+        }
+    }
+
+    /// <summary>
+    /// Truncates the file after the last structure or block still in use, when blocks at its end were
+    /// dropped (the BAT no longer points there: the commit came first). Caller holds the allocation lock.
+    /// </summary>
+    private void TrimFile()
+    {
+        var layout = _layout;
+        long end = StructuresEnd();
+        for (long b = 0; b < layout.PayloadBlocks; b++)
+        {
+            ulong e = _bat[layout.PayloadIndex(b)];
+            if (VhdxLayout.IsPresent(VhdxLayout.State(e))) end = Math.Max(end, VhdxLayout.Offset(e) + layout.BlockSize);
+        }
+        for (long c = 0; c < layout.BitmapBlocks; c++)
+        {
+            long index = layout.BitmapIndex(c);
+            if (index < _bat.Length && VhdxLayout.State(_bat[index]) == BitmapPresent) end = Math.Max(end, VhdxLayout.Offset(_bat[index]) + BitmapBlockSize);
+        }
+        end = AlignUp(end, MiB);
+        if (end < _file.Length)
+        {
+            _file.SetLength(end);
+            _fileEnd = end;
         }
     }
 

@@ -50,8 +50,7 @@ public sealed partial class VhdxImage
         if (_metadata.HasParent && state == PayloadNotPresent && !whole)
         {
             // Sectors this write does not cover keep coming from the parent: mark only the written ones.
-            EnsureBitmapBlock(block / layout.ChunkRatio);
-            ClearBlockBits(block);
+            PrepareBitmap(block);
             WritePartialSectors(block, host, within, part);
             SetEntry(index, VhdxLayout.Entry(PayloadPartiallyPresent, host));
         }
@@ -124,10 +123,45 @@ public sealed partial class VhdxImage
         }
     }
 
-    private void ClearBlockBits(long block)
+    /// <summary>Gives a block about to become partially present a sector bitmap with all of its bits clear. Caller holds the allocation lock.</summary>
+    private void PrepareBitmap(long block)
     {
+        EnsureBitmapBlock(block / _layout.ChunkRatio);
         var (bitmapBase, firstBit) = BlockBits(block);
         SetBits(bitmapBase, firstBit, _layout.SectorsPerBlock, false);
+    }
+
+    /// <summary>
+    /// Zeroes part of a partially present block at <paramref name="host"/>: whole sectors on the host
+    /// (nothing to do in <paramref name="fresh"/> space, which reads as zeros), partly covered sectors
+    /// merged with the parent; the sectors become present. Caller holds the allocation lock.
+    /// </summary>
+    private void ZeroPartialSectors(long block, long host, long within, long length, bool punch, bool fresh)
+    {
+        var layout = _layout;
+        int lss = layout.LogicalSectorSize;
+        long blockStart = block * layout.BlockSize;
+        var (bitmapBase, firstBit) = BlockBits(block);
+        long firstSector = within / lss, endSector = CeilDiv(within + length, lss);
+        long start = within, remaining = length;
+        int headCut = (int)(within - firstSector * lss);
+        if (headCut != 0 || remaining < lss)
+        {
+            int take = (int)Math.Min(remaining, lss - headCut);
+            WriteSectorMerged(bitmapBase, firstBit + firstSector, blockStart + firstSector * lss, host + firstSector * lss, headCut, ZeroChunk.AsSpan(0, take));
+            start += take;
+            remaining -= take;
+        }
+        long whole = remaining / lss * lss;
+        if (whole > 0 && !fresh) _file.Zero(host + start, whole, punch);
+        start += whole;
+        remaining -= whole;
+        if (remaining > 0)
+        {
+            long sector = start / lss;
+            WriteSectorMerged(bitmapBase, firstBit + sector, blockStart + sector * lss, host + sector * lss, 0, ZeroChunk.AsSpan(0, (int)remaining));
+        }
+        SetBits(bitmapBase, firstBit + firstSector, endSector - firstSector, true);
     }
 
     /// <summary>

@@ -53,14 +53,21 @@ public sealed partial class VhdxImage
         switch (state)
         {
             case PayloadPartiallyPresent:
-            case PayloadNotPresent when diff:
-                for (long done = 0; done < n;)
-                {
-                    int piece = (int)Math.Min(n - done, ZeroChunk.Length);
-                    WriteBlockLocked(block, within + done, ZeroChunk.AsSpan(0, piece));
-                    done += piece;
-                }
+                ReserveLogRoom(BlockMetadataPages(layout));
+                ZeroPartialSectors(block, VhdxLayout.Offset(e), within, n, mayUnmap, fresh: false);
+                MaybeCommit(0);
                 return;
+            case PayloadNotPresent when diff:
+            {
+                CheckBatIndex(index);
+                ReserveLogRoom(BlockMetadataPages(layout));
+                long host = AllocateSpace(layout.BlockSize);
+                PrepareBitmap(block);
+                ZeroPartialSectors(block, host, within, n, mayUnmap, fresh: true);
+                SetEntry(index, VhdxLayout.Entry(PayloadPartiallyPresent, host));
+                MaybeCommit(0);
+                return;
+            }
             case PayloadZero:
                 return;
             default:
@@ -77,15 +84,23 @@ public sealed partial class VhdxImage
     /// <summary>
     /// Whole blocks are dropped: unmapped (reading zeros) in images without a parent, not present (the
     /// parent shows through) in differencing images; fixed images keep their blocks and zero them on the
-    /// host. Parts of blocks are left as they are (discard is advisory).
+    /// host. Parts of fully present blocks of images without a parent are zeroed on the host; other
+    /// parts of blocks are left as they are (discard is advisory).
     /// </summary>
     protected override void DiscardCore(long offset, long length)
     {
         var layout = Layout;
+        bool diff = _metadata.HasParent;
         long first = CeilDiv(offset, layout.BlockSize), last = (offset + length) / layout.BlockSize;
+        if (!diff)
+        {
+            long headEnd = Math.Min(offset + length, first * layout.BlockSize);
+            if (offset < headEnd) DiscardPart(layout, offset, headEnd - offset);
+            long tailStart = Math.Max(offset, last * layout.BlockSize);
+            if (tailStart < offset + length && tailStart >= headEnd) DiscardPart(layout, tailStart, offset + length - tailStart);
+        }
         if (first >= last) return;
         EnsureDataChange();
-        bool diff = _metadata.HasParent;
         bool fixedImage = _metadata.LeaveBlockAllocated && !diff;
         for (long block = first; block < last; block++)
         {
@@ -108,5 +123,15 @@ public sealed partial class VhdxImage
                 MaybeCommit(0);
             }
         }
+    }
+
+    /// <summary>Zeroes (punching host space) the part of a fully present block a discard covers.</summary>
+    private void DiscardPart(VhdxLayout layout, long offset, long length)
+    {
+        long block = offset / layout.BlockSize;
+        ulong e = EntryAt(Volatile.Read(ref _bat), layout.PayloadIndex(block));
+        if (VhdxLayout.State(e) != PayloadFullyPresent) return;
+        EnsureDataChange();
+        _file.Zero(VhdxLayout.Offset(e) + offset - block * layout.BlockSize, length, punch: true);
     }
 }
