@@ -125,3 +125,33 @@ internal static class VhdxTestKit
 
     public static ulong ReadU64(byte[] data, int offset) => BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(offset));
 }
+
+/// <summary>Runs work on an image that "crashes" (stops writing, as if killed) after a number of file modifications.</summary>
+internal static class VhdxCrash
+{
+    /// <summary>
+    /// Opens <paramref name="path"/> for writing, lets <paramref name="writesBeforeCrash"/> file modifications
+    /// through, runs <paramref name="work"/> and closes the image. Returns true when the simulated crash cut
+    /// the work short (nothing after it reached the file), false when the work finished first.
+    /// </summary>
+    public static bool Run(string path, int writesBeforeCrash, Action<VhdxImage> work, int seed = 0)
+    {
+        var image = (VhdxImage)VhdxTestKit.Open(path, writable: true);
+        var plan = new VhdxFaultPlan(writesBeforeCrash, seed);
+        image.HostFile.Faults = plan;
+        try
+        {
+            work(image);
+            image.Dispose();
+        }
+        catch (VhdxSimulatedCrashException)
+        {
+            image.Dispose();
+        }
+        catch (Exception e) when (plan.Crashed && e.InnerException is VhdxSimulatedCrashException)
+        {
+            image.Dispose();
+        }
+        return plan.Crashed;
+    }
+}
