@@ -21,14 +21,20 @@ internal sealed class VhdxFaultPlan(int writesBeforeCrash, int seed = 0)
     /// <summary>Modifying calls made so far.</summary>
     public int Writes { get; private set; }
 
-    /// <summary>Called before a modification; returns how many bytes of it may still reach the file (all, or a 4 KiB-aligned prefix at the crash).</summary>
-    public int Admit(int length)
+    /// <summary>
+    /// Called before a modification at <paramref name="offset"/>; returns how many bytes of it may still reach
+    /// the file: all, or at the crash a prefix ending on a 4 KiB boundary of the file (page-cache granularity).
+    /// </summary>
+    public int Admit(long offset, int length)
     {
         if (Crashed) throw new VhdxSimulatedCrashException();
         Writes++;
         if (WritesBeforeCrash-- > 0) return length;
         Crashed = true;
-        return length <= LogSectorSize ? 0 : _random.Next(length / LogSectorSize + 1) * LogSectorSize;
+        long firstBoundary = (offset + LogSectorSize - 1) / LogSectorSize * LogSectorSize;
+        int boundaries = firstBoundary >= offset + length ? 0 : (int)((offset + length - 1 - firstBoundary) / LogSectorSize) + 1;
+        int pick = _random.Next(boundaries + 1);
+        return pick == 0 ? 0 : (int)(firstBoundary + (pick - 1) * (long)LogSectorSize - offset);
     }
 }
 
@@ -115,7 +121,7 @@ internal sealed class VhdxHostFile : IDisposable
     {
         if (Faults is { } f)
         {
-            int allowed = f.Admit(data.Length);
+            int allowed = f.Admit(offset, data.Length);
             if (f.Crashed)
             {
                 if (allowed > 0) _file.Write(offset, data[..allowed]);
@@ -128,7 +134,7 @@ internal sealed class VhdxHostFile : IDisposable
     /// <summary>Makes the range read as zeros, deallocating host space where the file system can.</summary>
     public void Zero(long offset, long length, bool punch)
     {
-        if (Faults is { } f) { f.Admit(0); if (f.Crashed) throw new VhdxSimulatedCrashException(); }
+        if (Faults is { } f) { f.Admit(0, 0); if (f.Crashed) throw new VhdxSimulatedCrashException(); }
         if (offset >= _file.Length) return;
         _file.WriteZeroes(offset, Math.Min(length, _file.Length - offset), punch);
     }
@@ -137,7 +143,7 @@ internal sealed class VhdxHostFile : IDisposable
     public void SetLength(long length)
     {
         if (length == _file.Length) return;
-        if (Faults is { } f) { f.Admit(0); if (f.Crashed) throw new VhdxSimulatedCrashException(); }
+        if (Faults is { } f) { f.Admit(0, 0); if (f.Crashed) throw new VhdxSimulatedCrashException(); }
         _file.Resize(length);
     }
 

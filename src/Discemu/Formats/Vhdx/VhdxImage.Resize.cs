@@ -28,6 +28,7 @@ public sealed partial class VhdxImage
             {
                 if (next.MinEntries * 8 > MaxBatBytes) throw new BadArgumentException("The size is too large for the block size.", Path);
                 EnsureBatEntries(Math.Max(next.MinEntries, _metadata.HasParent ? next.FullEntries : 0));
+                ZeroGrownArea(layout, oldLength, newLength);
             }
             _metadata.SetVirtualSize(newLength);
             CommitMetadata();
@@ -38,13 +39,28 @@ public sealed partial class VhdxImage
             }
             if (newLength < oldLength) TrimFile();
         }
-        if (newLength > oldLength)
+    }
+
+    /// <summary>
+    /// Makes the bytes past the old end read as zeros once the new size is committed (in the same log entry
+    /// where the log is large enough): the rest of the last old block may hold stale data, and a
+    /// differencing image's parent may be longer than the old disk. Caller holds the allocation lock.
+    /// </summary>
+    private void ZeroGrownArea(VhdxLayout layout, long oldLength, long newLength)
+    {
+        long bs = layout.BlockSize;
+        long blockEnd = Math.Min(newLength, AlignUp(oldLength, bs));
+        if (blockEnd > oldLength)
         {
-            // Bytes past the old end must read as zeros: the rest of the last old block may hold stale
-            // data, and a differencing image's parent may be longer than the old disk.
-            long blockEnd = Math.Min(newLength, AlignUp(oldLength, layout.BlockSize));
-            long zeroEnd = _parent is { } parent ? Math.Max(blockEnd, Math.Min(newLength, parent.Length)) : blockEnd;
-            if (zeroEnd > oldLength) WriteZeroesCore(oldLength, zeroEnd - oldLength, mayUnmap: false);
+            long block = oldLength / bs;
+            ZeroBlockLocked(block, oldLength - block * bs, blockEnd - oldLength, mayUnmap: true);
+        }
+        if (!_metadata.HasParent || _parent is not { } parent) return;
+        long zeroEnd = Math.Min(newLength, parent.Length);
+        for (long b = CeilDiv(oldLength, bs); b * bs < zeroEnd; b++)
+        {
+            // Whole blocks, even the last one: nothing past the new end is ever read.
+            ZeroBlockLocked(b, 0, bs, mayUnmap: true);
         }
     }
 
