@@ -5,8 +5,11 @@ namespace Discemu.Formats.Vhdx;
 
 public sealed partial class VhdxImage
 {
-    /// <summary>Longest time changed metadata waits in memory before it is committed through the log.</summary>
-    private const long CommitIntervalMs = 1000;
+    /// <summary>
+    /// Longest time changed metadata waits in memory before it is committed through the log (a commit
+    /// flushes the file four times, so a copy commits rarely: the data itself never waits).
+    /// </summary>
+    private const long CommitIntervalMs = 5000;
     /// <summary>Most sector bitmap pages kept in memory (64 MiB); clean ones are dropped beyond it.</summary>
     private const int MaxCachedBitmapPages = 16384;
 

@@ -84,17 +84,19 @@ public sealed partial class VhdxImage
     /// Before the first modification of an open (MS-VHDX 2.2.2.1): a new FileWriteGuid in both headers,
     /// and the file grown to a whole number of megabytes.
     /// </summary>
-    private void StartSession(bool clearLog)
+    private void StartSession(bool clearLog, bool dataChange = false)
     {
         if (_sessionStarted) return;
         if (_file.Length % MiB != 0) _file.SetLength(AlignUp(_file.Length, MiB));
         var h = _header with { FileWriteGuid = Guid.NewGuid() };
         if (clearLog) h = h with { LogGuid = Guid.Empty };
+        if (dataChange) h = h with { DataWriteGuid = Guid.NewGuid() };
         WriteHeader(h);
         WriteHeader(_header);
         _file.Flush();
         _stableLength = _file.Length / MiB * MiB;
         _sessionStarted = true;
+        _dataGuidChanged |= dataChange;
         _otherHeaderProblem = null;
     }
 
@@ -105,7 +107,8 @@ public sealed partial class VhdxImage
         lock (_allocLock)
         {
             if (_dataGuidChanged) return;
-            StartSession(clearLog: true);
+            StartSession(clearLog: true, dataChange: true);
+            if (_dataGuidChanged) return;
             WriteHeader(_header with { DataWriteGuid = Guid.NewGuid() });
             WriteHeader(_header);
             _file.Flush();
