@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Discemu.Formats.Dmg;
 using Discemu.Formats.Qcow2;
+using Discemu.Formats.Vhdx;
 
 namespace Discemu.Fuzz;
 
@@ -17,6 +18,13 @@ internal static class FuzzSeeds
             yield return ("probe", name, data);
             yield return ("image", name, PadTo(data, 3 * 65536));
         }
+        foreach (var (name, data) in VhdxStructures())
+        {
+            yield return ("vhdx-metadata", name, data);
+            yield return ("probe", "vhdx-" + name, data);
+        }
+        foreach (var (name, data) in VhdxLogs()) yield return ("vhdx-log", name, data);
+        yield return ("image", "vhdx-empty", VhdxImageSeed());
         yield return ("image", "zeros", new byte[4096]);
         yield return ("image", "pattern", Enumerable.Range(0, 70_000).Select(i => (byte)(i * 31)).ToArray());
         yield return ("image", "empty", []);
@@ -217,5 +225,60 @@ internal static class FuzzSeeds
         Encoding.ASCII.GetBytes(name).CopyTo(b, 2);
         BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(46), 0);
         return b;
+    }
+
+    /// <summary>A VHDX header, region table, metadata (with and without a parent locator) and a locator alone.</summary>
+    private static IEnumerable<(string, byte[])> VhdxStructures()
+    {
+        var header = new VhdxHeader { SequenceNumber = 3, FileWriteGuid = Guid.NewGuid(), DataWriteGuid = Guid.NewGuid(), LogGuid = Guid.NewGuid(), Version = 1, LogLength = 1 << 20, LogOffset = 1 << 20 };
+        var h = new byte[4096];
+        header.Write(h);
+        yield return ("header", h);
+        yield return ("regions", VhdxRegionTable.Create([new VhdxRegion(VhdxConstants.BatRegion, 3 << 20, 1 << 20, true), new VhdxRegion(VhdxConstants.MetadataRegion, 2 << 20, 1 << 20, true)]).ToBytes());
+        yield return ("metadata", VhdxMetadata.Create(1 << 20, false, 1L << 30, Guid.NewGuid(), 512, 4096, null).ToBytes(1 << 20));
+        var locator = new VhdxParentLocator(VhdxConstants.VhdxParentLocatorType, [new("parent_linkage", Guid.NewGuid().ToString("B")), new("relative_path", @"..\base.vhdx")]);
+        yield return ("metadata-parent", VhdxMetadata.Create(32 << 20, false, 4L << 30, Guid.NewGuid(), 4096, 4096, locator).ToBytes(1 << 20));
+        yield return ("locator", locator.ToBytes());
+    }
+
+    /// <summary>Log regions: one entry, a sequence of three, a wrapped entry.</summary>
+    private static IEnumerable<(string, byte[])> VhdxLogs()
+    {
+        var guid = Guid.NewGuid();
+        (long, byte[])[] Pages(int n, int seed) => [.. Enumerable.Range(0, n).Select(i => ((long)(1 << 20) + i * 8192L, Enumerable.Range(0, 4096).Select(j => (byte)(j * seed + i)).ToArray()))];
+        var one = new byte[64 << 10];
+        VhdxLog.BuildEntry(guid, 1, 0, Pages(2, 3), 0, 4 << 20).CopyTo(one, 0);
+        yield return ("one-entry", one);
+        var three = new byte[128 << 10];
+        long pos = 8192;
+        for (int i = 0; i < 3; i++)
+        {
+            var e = VhdxLog.BuildEntry(guid, 10UL + (ulong)i, 8192, Pages(i + 1, 5 + i), 1 << 20, 4 << 20);
+            e.CopyTo(three, pos);
+            pos += e.Length;
+        }
+        yield return ("three-entries", three);
+        var wrapped = new byte[32 << 10];
+        var w = VhdxLog.BuildEntry(guid, 4, 24 << 10, Pages(3, 7), 0, 4 << 20);
+        for (int s = 0; s < w.Length / 4096; s++) w.AsSpan(s * 4096, 4096).CopyTo(wrapped.AsSpan((24 * 1024 + s * 4096) % wrapped.Length));
+        yield return ("wrapped", wrapped);
+    }
+
+    /// <summary>The first 4 MiB of a small dynamic VHDX laid out by hand (header section, log, metadata, BAT).</summary>
+    private static byte[] VhdxImageSeed()
+    {
+        var file = new byte[5 << 20];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, VhdxConstants.FileSignature);
+        var header = new VhdxHeader { SequenceNumber = 1, FileWriteGuid = Guid.NewGuid(), DataWriteGuid = Guid.NewGuid(), Version = 1, LogLength = 1 << 20, LogOffset = 1 << 20 };
+        header.Write(file.AsSpan(64 << 10));
+        (header with { SequenceNumber = 2 }).Write(file.AsSpan(128 << 10));
+        var regions = VhdxRegionTable.Create([new VhdxRegion(VhdxConstants.BatRegion, 3 << 20, 1 << 20, true), new VhdxRegion(VhdxConstants.MetadataRegion, 2 << 20, 1 << 20, true)]).ToBytes();
+        regions.CopyTo(file, 192 << 10);
+        regions.CopyTo(file, 256 << 10);
+        VhdxMetadata.Create(1 << 20, false, 8 << 20, Guid.NewGuid(), 512, 512, null).ToBytes(1 << 20).CopyTo(file, 2 << 20);
+        BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(3 << 20), VhdxLayout.Entry(VhdxConstants.PayloadFullyPresent, 4 << 20));
+        BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan((3 << 20) + 8), VhdxLayout.Entry(VhdxConstants.PayloadZero, 0));
+        for (int i = 0; i < 4096; i++) file[(4 << 20) + i] = (byte)(i * 7 + 1);
+        return file;
     }
 }

@@ -3,6 +3,7 @@ using Discemu.Block;
 using Discemu.Formats;
 using Discemu.Formats.Dmg;
 using Discemu.Formats.Qcow2;
+using Discemu.Formats.Vhdx;
 using Discemu.Util;
 
 namespace Discemu.Fuzz;
@@ -27,6 +28,8 @@ internal static class FuzzTargets
     public static IReadOnlyDictionary<string, FuzzTarget> All { get; } = new Dictionary<string, FuzzTarget>(StringComparer.Ordinal)
     {
         ["qcow2-header"] = Qcow2HeaderTarget,
+        ["vhdx-metadata"] = VhdxMetadataTarget,
+        ["vhdx-log"] = VhdxLogTarget,
         ["image"] = ImageTarget,
         ["options"] = OptionsTarget,
         ["probe"] = ProbeTarget,
@@ -89,6 +92,64 @@ internal static class FuzzTargets
             if (again != header) throw new InvalidOperationException($"Header does not round-trip: {header} became {again}.");
         }
         catch (DiscemuException) { }
+    }
+
+    /// <summary>VHDX header, region table, metadata table and items, parent locator: each parsed from the input.</summary>
+    private static void VhdxMetadataTarget(ReadOnlySpan<byte> data)
+    {
+        var padded = new byte[Math.Max(data.Length, 1 << 17)];
+        data.CopyTo(padded);
+        if (VhdxHeader.TryRead(padded, out var header, out _))
+        {
+            try { header.Validate(1L << 40, null); } catch (DiscemuException) { }
+            var buffer = new byte[VhdxConstants.HeaderSize];
+            header.Write(buffer);
+            if (!VhdxHeader.TryRead(buffer, out var again, out _) || again != header) throw new InvalidOperationException("A VHDX header does not round-trip.");
+        }
+        if (VhdxRegionTable.TryRead(padded, out var table, out _))
+        {
+            var bytes = table!.ToBytes();
+            if (!VhdxRegionTable.TryRead(bytes, out var again, out _) || !again!.Regions.SequenceEqual(table.Regions)) throw new InvalidOperationException("A region table does not round-trip.");
+        }
+        try
+        {
+            long used = VhdxMetadata.UsedLength(padded, padded.Length, null);
+            if (used <= padded.Length)
+            {
+                var metadata = VhdxMetadata.Read(padded, padded.Length, null);
+                var rebuilt = metadata.ToBytes(1 << 20);
+                var reread = VhdxMetadata.Read(rebuilt, 1 << 20, null);
+                if (reread.VirtualSize != metadata.VirtualSize || reread.BlockSize != metadata.BlockSize || reread.HasParent != metadata.HasParent)
+                    throw new InvalidOperationException("VHDX metadata does not round-trip.");
+            }
+        }
+        catch (DiscemuException) { }
+        try { VhdxParentLocator.Read(data, null); } catch (DiscemuException) { }
+    }
+
+    /// <summary>The input is a VHDX log region; the log GUID is taken from the first sector that starts with "loge". Finds and checks the active sequence.</summary>
+    private static void VhdxLogTarget(ReadOnlySpan<byte> data)
+    {
+        int length = (int)Math.Min(VhdxConstants.MiB, (data.Length + VhdxConstants.LogSectorSize - 1) / VhdxConstants.LogSectorSize * VhdxConstants.LogSectorSize);
+        var log = new byte[Math.Max(length, VhdxConstants.LogSectorSize)];
+        data[..Math.Min(data.Length, log.Length)].CopyTo(log);
+        var guid = Guid.Empty;
+        for (int s = 0; s < log.Length; s += VhdxConstants.LogSectorSize)
+        {
+            if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(log.AsSpan(s)) != VhdxConstants.LogEntrySignature) continue;
+            guid = new Guid(log.AsSpan(s + 32, 16));
+            break;
+        }
+        var sequence = VhdxLog.FindActiveSequence(log, guid);
+        ulong previous = 0;
+        foreach (var entry in sequence)
+        {
+            if (previous != 0 && entry.Sequence != previous + 1) throw new InvalidOperationException("The active sequence is not consecutive.");
+            previous = entry.Sequence;
+            foreach (var w in entry.Writes)
+                if (w.FileOffset % VhdxConstants.LogSectorSize != 0 || (w.Data is { } d && d.Length != VhdxConstants.LogSectorSize))
+                    throw new InvalidOperationException("A replayed write is misaligned.");
+        }
     }
 
     [ThreadStatic] private static string? t_imagePath;

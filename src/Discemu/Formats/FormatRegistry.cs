@@ -19,7 +19,8 @@ public sealed class FormatRegistry
     public static FormatRegistry Default { get; } = new(
         Raw.RawFormat.Instance,
         Qcow2.Qcow2Format.Instance,
-        Dmg.DmgFormat.Instance);
+        Dmg.DmgFormat.Instance,
+        Vhdx.VhdxFormat.Instance);
 
     /// <summary>The registered formats in registration order.</summary>
     public IReadOnlyList<ImageFormat> Formats => _formats;
