@@ -77,7 +77,7 @@ internal sealed class CowdExtent : VmdkExtent
             if (fileLength < raw.Length) throw new CorruptImageException("The COWD extent is shorter than its header.", path);
             file.Read(0, raw);
             var h = CowdHeader.Read(raw, path);
-            line ??= new VmdkExtentLine(VmdkAccess.ReadOnly, Math.Max(1, h.Capacity), "VMFSSPARSE", System.IO.Path.GetFileName(path), 0);
+            line ??= new VmdkExtentLine(VmdkAccess.ReadOnly, h.Capacity, "VMFSSPARSE", System.IO.Path.GetFileName(path), 0);
             if (line.Sectors > h.Capacity) throw new CorruptImageException($"The extent line gives {line.Sectors} sectors but the COWD capacity is {h.Capacity}.", path);
             long offset = (long)h.GdOffset * Sector, bytes = (long)h.GdEntries * 4;
             if (bytes > fileLength || offset > fileLength - bytes) throw new CorruptImageException("The COWD grain directory lies outside the file.", path);

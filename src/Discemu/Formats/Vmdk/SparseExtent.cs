@@ -117,7 +117,7 @@ internal sealed partial class SparseExtent : VmdkExtent
                 throw new UnsupportedFeatureException("VMDK version 3 sparse extents (changed block tracking) can only be opened read-only.", path);
         }
         long capacityBytes = checked((long)header.Capacity * Sector);
-        line ??= new VmdkExtentLine(VmdkAccess.ReadWrite, Math.Max(1, (long)header.Capacity), "SPARSE", System.IO.Path.GetFileName(path), 0);
+        line ??= new VmdkExtentLine(VmdkAccess.ReadWrite, (long)header.Capacity, "SPARSE", System.IO.Path.GetFileName(path), 0);
         if (line.Bytes > capacityBytes)
             throw new CorruptImageException($"The extent line gives {line.Sectors} sectors but the sparse header's capacity is {header.Capacity}.", path);
         if (header.GdOffset == 0) throw new CorruptImageException("The VMDK sparse extent has no grain directory.", path);

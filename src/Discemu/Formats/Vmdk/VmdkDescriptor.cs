@@ -198,7 +198,7 @@ internal sealed class VmdkDescriptor
         }
         if (tokens.Count < 3 || tokens[1].Quoted || tokens[2].Quoted)
             throw new CorruptImageException($"Malformed VMDK extent line '{Shorten(line)}'.", path);
-        if (!long.TryParse(tokens[1].Text, NumberStyles.None, CultureInfo.InvariantCulture, out long sectors) || sectors <= 0)
+        if (!long.TryParse(tokens[1].Text, NumberStyles.None, CultureInfo.InvariantCulture, out long sectors) || sectors < 0)
             throw new CorruptImageException($"Invalid sector count in VMDK extent line '{Shorten(line)}'.", path);
         string type = tokens[2].Text.ToUpperInvariant();
         string? file = null;
