@@ -122,7 +122,7 @@ public sealed partial class VmdkImage : DiskImage, ICheckableImage, IBackingChan
                 var facts = new List<KeyValuePair<string, object?>>();
                 e.Describe(facts);
                 facts.Add(new("virtual-size", e.Length));
-                facts.Add(new("filename", e.Path ?? ""));
+                facts.Add(new("filename", DisplayName(e)));
                 if (e.GrainBytes is { } g) facts.Add(new("cluster-size", g));
                 facts.Add(new("format", e.Line.Type));
                 extents.Add(facts);
@@ -138,6 +138,16 @@ public sealed partial class VmdkImage : DiskImage, ICheckableImage, IBackingChan
             if (d.GetDdb("ddb.virtualHWVersion") is { } hw) list.Add(new("hardware-version", hw));
             return list;
         }
+    }
+
+    /// <summary>An extent's file as qemu-img shows it: the descriptor's path as given, joined with the extent's name.</summary>
+    private string DisplayName(VmdkExtent e)
+    {
+        if (e.Path is null) return "";
+        if (_descriptorFile is null || e.Line.FileName is not { } name) return Path;
+        if (System.IO.Path.IsPathRooted(name)) return name;
+        string? dir = System.IO.Path.GetDirectoryName(Path);
+        return string.IsNullOrEmpty(dir) ? name : System.IO.Path.Combine(dir, name);
     }
 
     /// <summary>Opens a VMDK disk for <paramref name="request"/>.</summary>
