@@ -272,7 +272,14 @@ internal sealed class VmdkDescriptor
     {
         string line = $"{key}={value}";
         int at = FindHeaderKey(key);
-        if (at >= 0) { _lines[at] = line; return; }
+        if (at >= 0)
+        {
+            _lines[at] = line;
+            // A key given twice counts by its last line: keep only the one just written.
+            for (int i = _lines.Count - 1; i > at; i--)
+                if (KeyOf(_lines[i]) is { } k && string.Equals(k, key, StringComparison.OrdinalIgnoreCase)) _lines.RemoveAt(i);
+            return;
+        }
         int anchor = FindHeaderKey(after);
         _lines.Insert(anchor >= 0 ? anchor + 1 : Math.Min(1, _lines.Count), line);
     }
@@ -294,12 +301,17 @@ internal sealed class VmdkDescriptor
     private int FindHeaderKey(string key)
     {
         for (int i = 0; i < _lines.Count; i++)
-        {
-            string line = _lines[i].Trim();
-            int eq = line.IndexOf('=');
-            if (eq > 0 && string.Equals(line[..eq].Trim(), key, StringComparison.OrdinalIgnoreCase)) return i;
-        }
+            if (KeyOf(_lines[i]) is { } k && string.Equals(k, key, StringComparison.OrdinalIgnoreCase)) return i;
         return -1;
+    }
+
+    /// <summary>The key of a <c>key=value</c> line (not a comment, not an extent line), or null.</summary>
+    private static string? KeyOf(string raw)
+    {
+        string line = raw.Trim();
+        if (line.Length == 0 || line[0] == '#') return null;
+        int eq = line.IndexOf('=');
+        return eq > 0 ? line[..eq].Trim() : null;
     }
 
     /// <summary>A random CID that is neither "no parent" (ffffffff) nor fffffffe (some tools give it a meaning).</summary>
