@@ -4,6 +4,7 @@ using Discemu.Formats;
 using Discemu.Formats.Dmg;
 using Discemu.Formats.Qcow2;
 using Discemu.Formats.Vhdx;
+using Discemu.Formats.Vmdk;
 using Discemu.Util;
 
 namespace Discemu.Fuzz;
@@ -38,6 +39,9 @@ internal static class FuzzTargets
         ["adc"] = AdcTarget,
         ["lzfse"] = LzfseTarget,
         ["lzvn"] = LzvnTarget,
+        ["vmdk-descriptor"] = VmdkDescriptorTarget,
+        ["vmdk-sparse-header"] = VmdkSparseHeaderTarget,
+        ["vmdk-stream-markers"] = VmdkStreamMarkersTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -312,5 +316,69 @@ internal static class FuzzTargets
         }
         if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
             throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
+    }
+
+    private static void VmdkDescriptorTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var d = VmdkDescriptor.Parse(data, null);
+            // A descriptor that parses must read back the same from its own text, and survive the rewrites of the write path.
+            var again = VmdkDescriptor.Parse(d.ToBytes(), null);
+            if (again.Cid != d.Cid || again.ParentCid != d.ParentCid || again.CreateType != d.CreateType
+                || again.ParentFileNameHint != d.ParentFileNameHint || !again.Extents.SequenceEqual(d.Extents))
+                throw new InvalidOperationException("VMDK descriptor does not round-trip through its text.");
+            var changed = d.WithCid(0x12345678).WithParent(0x9abcdef0, "parent.vmdk");
+            if (changed.Cid != 0x12345678 || changed.ParentCid != 0x9abcdef0 || changed.ParentFileNameHint != "parent.vmdk" || !changed.Extents.SequenceEqual(d.Extents))
+                throw new InvalidOperationException("VMDK descriptor rewrite lost or changed a value.");
+            if (changed.WithParent(0xFFFFFFFF, null).ParentFileNameHint is not null) throw new InvalidOperationException("VMDK parent was not removed.");
+            foreach (var e in d.Extents)
+            {
+                var line = VmdkDescriptor.Parse(Encoding.UTF8.GetBytes($"createType=\"x\"\n{e.Format()}\n"), null).Extents[0];
+                if (line != e) throw new InvalidOperationException($"VMDK extent line '{e.Format()}' does not round-trip.");
+            }
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VmdkSparseHeaderTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var h = SparseExtentHeader.Read(data, null);
+            var buffer = new byte[SparseExtentHeader.Size];
+            h.Write(buffer);
+            var again = SparseExtentHeader.Read(buffer, null);
+            if (again != h) throw new InvalidOperationException($"VMDK header does not round-trip: {h} became {again}.");
+            if (h.GdEntries < 0 || h.GdBytes < 0 || h.GtBytes <= 0 || h.GtCoverage <= 0) throw new InvalidOperationException($"VMDK header geometry overflowed: {h}.");
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VmdkStreamMarkersTarget(ReadOnlySpan<byte> data)
+    {
+        // Walks a stream-optimized body marker by marker, inflating every grain, as a reader scanning a stream does.
+        var grain = new byte[64 * 1024];
+        long pos = 0;
+        for (int steps = 0; pos <= data.Length - 16 && steps < 100_000; steps++)
+        {
+            try
+            {
+                var marker = VmdkMarker.Read(data[(int)pos..], null);
+                if (marker.IsGrain)
+                {
+                    if (marker.Size > data.Length - pos - 12) break;
+                    VmdkCompression.Inflate(data.Slice((int)pos + 12, (int)marker.Size), grain, null);
+                    pos += VmdkMarker.GrainSectors(marker.Size) * 512;
+                    continue;
+                }
+                if (marker.Type == 0 || marker.Value > (ulong)data.Length) break;
+                pos += 512 + (long)marker.Value * 512;
+            }
+            catch (DiscemuException)
+            {
+                pos += 512;
+            }
+        }
     }
 }

@@ -23,6 +23,8 @@ internal static class ResizeCommand
             if (mode == "metadata") throw new NotSupportedException("Preallocation mode 'metadata' is not supported by resize.");
             string text = parse.GetValue(size)!;
             using var image = ctx.Open(parse.GetValue(file)!, ctx.FormatOption(parse, format), writable: true, openBacking: false);
+            if ((image.Capabilities & Block.DeviceCapabilities.Resize) == 0)
+                throw new NotSupportedException($"Image format driver does not support resize ({image.Format.Name}).");
             long current = image.Length;
             long target = text[0] switch
             {

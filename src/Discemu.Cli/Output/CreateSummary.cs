@@ -25,7 +25,11 @@ internal static class CreateSummary
         ],
         ["raw"] = [new("size"), new("preallocation"), new("nocow")],
         ["vdi"] = [new("size"), new("static", "off"), new("preallocation")],
-        ["vmdk"] = [new("size"), new("compat6", "off"), new("hwversion", "undefined"), new("subformat")],
+        ["vmdk"] =
+        [
+            new("size"), new("adapter_type"), new("backing_file"), new("backing_fmt"), new("compat6", "off"), new("hwversion", "undefined"),
+            new("toolsversion"), new("subformat"), new("zeroed_grain"), new("nocow"), new("preallocation"), new("extent_size_hint"),
+        ],
         ["vpc"] = [new("size"), new("subformat"), new("force_size")],
         ["vhdx"] = [new("size"), new("log_size", "1048576"), new("block_size", "0"), new("subformat")],
         ["qed"] = [new("size"), new("cluster_size", "65536")],

@@ -20,7 +20,8 @@ public sealed class FormatRegistry
         Raw.RawFormat.Instance,
         Qcow2.Qcow2Format.Instance,
         Dmg.DmgFormat.Instance,
-        Vhdx.VhdxFormat.Instance);
+        Vhdx.VhdxFormat.Instance,
+        Vmdk.VmdkFormat.Instance);
 
     /// <summary>The registered formats in registration order.</summary>
     public IReadOnlyList<ImageFormat> Formats => _formats;
