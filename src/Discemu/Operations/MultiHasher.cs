@@ -81,6 +81,31 @@ public sealed class MultiHasher : IDisposable
         return [.. _hashes.Select(h => h.GetHashAndReset())];
     }
 
+    /// <summary>
+    /// Hashes all of <paramref name="device"/>: one thread reads 4 MiB at a time while the algorithms
+    /// hash the previous block in parallel.
+    /// </summary>
+    /// <returns>Each algorithm's hash, in the order given.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static IReadOnlyList<byte[]> HashDevice(Block.BlockDevice device, IEnumerable<HashAlgorithmName> algorithms,
+        ProgressCallback? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        using var hasher = new MultiHasher(algorithms);
+        var buffer = new byte[4 << 20];
+        long length = device.Length;
+        for (long pos = 0; pos < length;)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = (int)Math.Min(buffer.Length, length - pos);
+            device.Read(pos, buffer.AsSpan(0, n));
+            hasher.Append(buffer.AsSpan(0, n));
+            pos += n;
+            progress?.Invoke(pos, length);
+        }
+        return hasher.Finish();
+    }
+
     /// <summary>The short lower-case name used in logs and output: md5, sha1, sha256, sha384, sha512.</summary>
     public static string ShortName(HashAlgorithmName algorithm) => (algorithm.Name ?? "").Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
 
