@@ -48,7 +48,8 @@ internal static class Ewf2Builder
             paths.Add(path);
             using var f = new MemoryStream();
             var head = new byte[32];
-            "EVF2\r\n\x81\0"u8.CopyTo(head);
+            byte[] signature = [0x45, 0x56, 0x46, 0x32, 0x0d, 0x0a, 0x81, 0x00]; // "EVF2\r\n\x81\0"
+            signature.CopyTo(head, 0);
             head[8] = 2;
             head[9] = 1;
             BinaryPrimitives.WriteUInt16LittleEndian(head.AsSpan(10), (ushort)(options.Compress ? 1 : 0));
