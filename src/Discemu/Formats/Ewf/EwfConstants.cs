@@ -54,6 +54,12 @@ internal static class EwfConstants
     /// <summary>Largest chunk (sectors per chunk times bytes per sector) accepted: 64 MiB.</summary>
     public const int MaxChunkSize = 64 << 20;
 
+    /// <summary>Most entries one table (or EWF2 sector/error table) may list: bounds the allocation (64 MiB of EWF1 entries).</summary>
+    public const uint MaxTableEntriesRead = 16 << 20;
+
+    /// <summary>Largest error2 / EWF2 error table section read (64 MiB).</summary>
+    public const long MaxErrorSection = 64 << 20;
+
     /// <summary>Largest decompressed header/case text accepted (16 MiB).</summary>
     public const int MaxHeaderText = 16 << 20;
 

@@ -165,7 +165,7 @@ internal sealed partial class EwfSetParser
         ulong first = BinaryPrimitives.ReadUInt64LittleEndian(h);
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(h[8..]);
         if (first != (ulong)_set.Chunks.Count) throw new CorruptImageException($"EWF2 sector table starts at chunk {first}; chunk {_set.Chunks.Count} was expected.", path);
-        if ((ulong)count * 16 + 4 > (ulong)(s.DataSize - entriesStart)) throw new CorruptImageException("EWF2 sector table lists more entries than it holds.", path);
+        if (count > MaxTableEntriesRead / 4 || (ulong)count * 16 + 4 > (ulong)(s.DataSize - entriesStart)) throw new CorruptImageException("EWF2 sector table lists more entries than it holds.", path);
         var raw = new byte[count * 16 + 4];
         file.Read(s.DataOffset + entriesStart, raw);
         if (!Adler32.Matches(raw.AsSpan(0, (int)count * 16), raw.AsSpan((int)count * 16)))
@@ -197,7 +197,7 @@ internal sealed partial class EwfSetParser
 
     private void ParseErrors2(BlockDevice file, string path, Section2 s)
     {
-        var data = ReadData2(file, s, long.MaxValue, path);
+        var data = ReadData2(file, s, MaxErrorSection, path);
         const int entriesStart = Ewf2TableHeaderSize + 12;
         if (data.Length < entriesStart || !Adler32.Matches(data.AsSpan(0, 16), data.AsSpan(16))) { _set.Problems.Add("The EWF2 error table is damaged."); return; }
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(data);

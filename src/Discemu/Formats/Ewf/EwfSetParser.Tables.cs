@@ -25,7 +25,7 @@ internal sealed partial class EwfSetParser
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(header);
         ulong baseOffset = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         long fileLength = file.Length;
-        if ((ulong)count * 4 > (ulong)(s.DataSize - TableHeaderSize)) { why = $"{count} entries do not fit in the section"; return false; }
+        if (count > MaxTableEntriesRead || (ulong)count * 4 > (ulong)(s.DataSize - TableHeaderSize)) { why = $"{count} entries do not fit in the section"; return false; }
         if (baseOffset > (ulong)fileLength) { why = "base offset past the end of the file"; return false; }
         var raw = new byte[count * 4];
         file.Read(s.DataOffset + TableHeaderSize, raw);
@@ -74,7 +74,7 @@ internal sealed partial class EwfSetParser
 
     private void ParseError2(BlockDevice file, string path, EwfSection s)
     {
-        var data = ReadData(file, s, long.MaxValue, path);
+        var data = ReadData(file, s, MaxErrorSection, path);
         if (data.Length < Error2HeaderSize) { _set.Problems.Add($"The error2 section at offset {s.Offset} is truncated."); return; }
         if (!Adler32.Matches(data.AsSpan(0, 516), data.AsSpan(516))) { _set.Problems.Add($"The error2 section at offset {s.Offset} has a bad header checksum."); return; }
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(data);
