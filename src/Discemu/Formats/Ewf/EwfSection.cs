@@ -51,7 +51,7 @@ internal readonly struct EwfSection
         ulong next = BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]);
         ulong size = BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]);
         if (next > (ulong)fileLength || size > (ulong)fileLength)
-            return $"section at offset {offset} points past the end of the file";
+            return $"section at offset {offset} points past the end of the file (truncated segment?)";
         section = new EwfSection
         {
             Offset = offset,
