@@ -67,17 +67,10 @@ public sealed partial class EwfImage
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
-    /// <summary>Every byte is stored data; runs of compressed chunks are reported as compressed.</summary>
+    /// <summary>
+    /// Every byte is stored data. Compression is per chunk and not reported: there is no host offset to
+    /// map a chunk to (the chunks live in several files), as with qemu's non-QCOW2 compressed formats.
+    /// </summary>
     protected override BlockStatus GetStatusCore(long offset, long maxLength)
-    {
-        int chunkSize = _set.ChunkSize;
-        long index = offset / chunkSize;
-        bool compressed = _set.Chunks.Get(index).Kind == EwfChunkKind.Compressed;
-        long end = offset + maxLength;
-        long pos = (index + 1) * chunkSize;
-        for (int scanned = 0; pos < end && scanned < 4096; scanned++, pos += chunkSize)
-            if ((_set.Chunks.Get(pos / chunkSize).Kind == EwfChunkKind.Compressed) != compressed) break;
-        var flags = BlockStatusFlags.Data | BlockStatusFlags.Allocated | (compressed ? BlockStatusFlags.Compressed : 0);
-        return new BlockStatus(Math.Min(pos, end) - offset, flags);
-    }
+        => new(maxLength, BlockStatusFlags.Data | BlockStatusFlags.Allocated);
 }

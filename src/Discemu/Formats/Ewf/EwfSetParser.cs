@@ -100,8 +100,10 @@ internal sealed partial class EwfSetParser
         for (long count = 0; ; count++)
         {
             if (offset > length - SectionDescriptorSize)
-                throw new CorruptImageException($"Segment file {number} ends without a done or next section (truncated?).", path);
+                throw new CorruptImageException($"Segment file {number} ends without a done or next section (truncated, or an incomplete set?).", path);
             file.Read(offset, desc);
+            if (!desc.ContainsAnyExcept((byte)0))
+                throw new CorruptImageException($"Segment file {number} is incomplete: the section at offset {offset} was never finished (an interrupted acquisition or conversion?).", path);
             var problem = EwfSection.TryRead(desc, offset, length, out var section);
             if (problem is not null) throw new CorruptImageException(problem + ".", path);
             names.Add(section.Type);

@@ -5,13 +5,13 @@ namespace Discemu.Formats.Ewf;
 /// <summary>
 /// A new EWF set being written through <see cref="EwfWriter"/>, as a disk that accepts writes in
 /// increasing offset order (gaps read as zeros), the way convert writes from one thread. Flush or
-/// Dispose fills the rest with zeros and completes the set; it cannot be read back while open.
+/// Dispose fills the rest with zeros and completes the set (unless a write failed); it cannot be read back while open.
 /// </summary>
 internal sealed class EwfWriterImage : DiskImage
 {
     private readonly EwfWriter _writer;
     private readonly Lock _lock = new();
-    private bool _finished;
+    private bool _finished, _failed;
 
     public EwfWriterImage(string path, EwfWriter writer)
     {
@@ -35,8 +35,16 @@ internal sealed class EwfWriterImage : DiskImage
     {
         lock (_lock)
         {
-            MoveTo(offset);
-            _writer.Append(data);
+            try
+            {
+                MoveTo(offset);
+                _writer.Append(data);
+            }
+            catch
+            {
+                _failed = true;
+                throw;
+            }
         }
     }
 
@@ -45,7 +53,11 @@ internal sealed class EwfWriterImage : DiskImage
     {
         lock (_lock)
         {
-            if (offset < _writer.Position) ThrowOutOfOrder(offset);
+            if (offset < _writer.Position)
+            {
+                _failed = true;
+                ThrowOutOfOrder(offset);
+            }
         }
     }
 
@@ -75,12 +87,19 @@ internal sealed class EwfWriterImage : DiskImage
         _writer.Complete();
     }
 
+    /// <summary>
+    /// Completes the set unless a write failed: then the segments are left without their done section,
+    /// so no reader takes a set with missing data for a finished one.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         if (!disposing) return;
         try
         {
-            lock (_lock) Finish();
+            lock (_lock)
+            {
+                if (!_failed) Finish();
+            }
         }
         finally { _writer.Dispose(); }
     }

@@ -81,7 +81,8 @@ public sealed class EwfWriterTests : IDisposable
         string path = _dir.File("partial.E01");
         using (var w = EwfWriter.Create(path, new EwfWriterOptions { MediaSize = 1 << 20 }))
             w.Append(new byte[100_000]);
-        Assert.Throws<CorruptImageException>(() => EwfImage.Open(path));
+        var e = Assert.Throws<CorruptImageException>(() => EwfImage.Open(path));
+        Assert.Contains("incomplete", e.Message);
     }
 
     [Fact]
@@ -111,6 +112,15 @@ public sealed class EwfWriterTests : IDisposable
             var e = Assert.Throws<NotSupportedException>(() => image.Write(0, new byte[512]));
             Assert.Contains("sequentially", e.Message);
             Assert.Throws<NotSupportedException>(() => image.Read(0, new byte[512]));
+        }
+        // The out-of-order write failed, so closing left the set unfinished rather than completing it with zeros.
+        Assert.Throws<CorruptImageException>(() => EwfImage.Open(path));
+        using (var image = EwfFormat.Instance.Create(new ImageCreateRequest(path, expected.Length, CreateOptions.Parse("compression=best,chunk_size=4k,case_number=X1,examiner=Me,notes=a,,b"), ImageOpener.Default)))
+        {
+            var data = EwfTestMedia.Mixed(8192, seed: 2);
+            image.Write(4096, data);
+            image.WriteZeroes(20000, 10000);
+            image.Write(100_000, data.AsSpan(0, 1000));
         }
         using var reopened = EwfImage.Open(path);
         Assert.Equal(expected, EwfTestMedia.ReadAll(reopened));
