@@ -27,7 +27,8 @@ internal sealed partial class EwfSetParser
     public static EwfSet Open(string path)
     {
         string first = EwfSegmentNames.FirstOf(path);
-        if (!File.Exists(first)) first = path;
+        if (first != path && !File.Exists(first) && File.Exists(path))
+            throw new ImageAccessException($"The first segment of the EWF set that {Path.GetFileName(path)} belongs to is missing.", first);
         var parser = new EwfSetParser(first);
         try
         {

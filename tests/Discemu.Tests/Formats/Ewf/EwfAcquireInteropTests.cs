@@ -74,5 +74,8 @@ public sealed class EwfAcquireInteropTests : IDisposable
         File.Delete(_dir.File("gap.E02"));
         var e = Assert.Throws<ImageAccessException>(() => ImageOpener.Default.Open(_dir.File("gap.E01")));
         Assert.EndsWith("gap.E02", e.ImagePath);
+        File.Delete(_dir.File("gap.E01"));
+        var first = Assert.Throws<ImageAccessException>(() => ImageOpener.Default.Open(_dir.File("gap.E03")));
+        Assert.EndsWith("gap.E01", first.ImagePath);
     }
 }
