@@ -40,6 +40,7 @@ internal static class FuzzSeeds
         for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
         foreach (var seed in DmgSeeds()) yield return seed;
         foreach (var seed in VmdkSeeds()) yield return seed;
+        foreach (var (target, name, data) in EwfSeeds()) yield return (target, name, data);
     }
 
     // Streams made by the test kit's encoders (tests/Discemu.Tests/Formats/Dmg) from DmgSampleText.
@@ -169,6 +170,49 @@ internal static class FuzzSeeds
             SectorCount = sectors,
         }.Write(koly);
         return [.. dataFork, .. xml, .. koly];
+    }
+
+    /// <summary>Small E01 sets written by EwfWriter, Ex01 sets from the EWF2 builder, and header texts.</summary>
+    private static IEnumerable<(string, string, byte[])> EwfSeeds()
+    {
+        var media = new byte[6 * 4096];
+        for (int i = 0; i < 8192; i++) media[i] = (byte)(i * 7 + (i >> 9));
+        string dir = Path.Combine(Path.GetTempPath(), "discemu-seeds-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var seeds = new List<(string, string, byte[])>();
+        try
+        {
+            foreach (var compression in new[] { Discemu.Formats.Ewf.EwfCompression.None, Discemu.Formats.Ewf.EwfCompression.Fast })
+            {
+                string path = Path.Combine(dir, $"{compression}.E01");
+                using (var w = Discemu.Formats.Ewf.EwfWriter.Create(path, new Discemu.Formats.Ewf.EwfWriterOptions
+                {
+                    MediaSize = media.Length, SectorsPerChunk = 8, Compression = compression,
+                    CaseNumber = "C1", ExaminerName = "E", Notes = "n", AcquisitionDate = DateTimeOffset.UnixEpoch,
+                }))
+                {
+                    w.Append(media);
+                    w.AddError(4096, 1024);
+                    w.Complete();
+                }
+                seeds.Add(("ewf", $"e01-{compression}", File.ReadAllBytes(path)));
+                seeds.Add(("probe", $"e01-{compression}", File.ReadAllBytes(path)[..512]));
+            }
+            foreach (bool compress in new[] { true, false })
+            {
+                string path = Path.Combine(dir, $"x{compress}.Ex01");
+                Ewf2Builder.Write(path, media, new Ewf2Builder.Options { SectorsPerChunk = 8, Compress = compress, Errors = [(3, 2)] });
+                seeds.Add(("ewf2", $"ex01-{(compress ? "zlib" : "raw")}", File.ReadAllBytes(path)));
+            }
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+        foreach (var s in seeds) yield return s;
+        var info = new Discemu.Formats.Ewf.EwfCaseInfo { CaseNumber = "case 7", ExaminerName = "Jane Doe", Description = "desc", Notes = "notes", EvidenceNumber = "ev" };
+        yield return ("ewf-header", "header2", Discemu.Formats.Ewf.EwfHeaderText.BuildHeader2(info, DateTimeOffset.UnixEpoch));
+        yield return ("ewf-header", "header", Discemu.Formats.Ewf.EwfHeaderText.BuildHeader(info, DateTimeOffset.UnixEpoch));
+        yield return ("ewf-header", "xheader", Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xheader>\n\t<case_number>1</case_number>\n\t<acquiry_date>Sat Jan 20 18:32:08 2007 CET</acquiry_date>\n</xheader>\n"));
+        yield return ("ewf-header", "ewf2-case", [0xff, 0xfe, .. Encoding.Unicode.GetBytes("1\nmain\nnm\tcn\tex\ttt\nA\u0003B\t42\tme\t1700000000\n\n")]);
+        yield return ("ewf-header", "linen", Encoding.ASCII.GetBytes("3\nmain\na\tc\tn\te\tt\tm\tu\n\t\t\t\t\t1142163845\t1142163845\n\nsrce\n"));
     }
 
     private static byte[] PadTo(byte[] data, int length)

@@ -42,6 +42,9 @@ internal static class FuzzTargets
         ["vmdk-descriptor"] = VmdkDescriptorTarget,
         ["vmdk-sparse-header"] = VmdkSparseHeaderTarget,
         ["vmdk-stream-markers"] = VmdkStreamMarkersTarget,
+        ["ewf"] = EwfImageTarget,
+        ["ewf-header"] = EwfHeaderTarget,
+        ["ewf2"] = Ewf2ImageTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -157,12 +160,57 @@ internal static class FuzzTargets
     }
 
     [ThreadStatic] private static string? t_imagePath;
+    [ThreadStatic] private static string? t_ewfPath, t_ewf2Path;
 
     /// <summary>Deletes this thread's scratch file of the image target, if any.</summary>
     public static void DeleteScratchFile()
     {
         if (t_imagePath is not null) File.Delete(t_imagePath);
         if (t_dmgPath is not null) File.Delete(t_dmgPath);
+        if (t_ewfPath is not null) File.Delete(t_ewfPath);
+        if (t_ewf2Path is not null) File.Delete(t_ewf2Path);
+    }
+
+    /// <summary>Opens the input as the first segment of an EWF set (E01 name) and reads it.</summary>
+    private static void EwfImageTarget(ReadOnlySpan<byte> data)
+    {
+        t_ewfPath ??= Path.Combine(Path.GetTempPath(), $"discemu-fuzz-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}-ewf.E01");
+        OpenEwf(t_ewfPath, data);
+    }
+
+    /// <summary>Opens the input as the first segment of an EWF2 set (Ex01 name) and reads it.</summary>
+    private static void Ewf2ImageTarget(ReadOnlySpan<byte> data)
+    {
+        t_ewf2Path ??= Path.Combine(Path.GetTempPath(), $"discemu-fuzz-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}-ewf2.Ex01");
+        OpenEwf(t_ewf2Path, data);
+    }
+
+    private static void OpenEwf(string path, ReadOnlySpan<byte> data)
+    {
+        File.WriteAllBytes(path, data.ToArray());
+        try
+        {
+            using var image = Discemu.Formats.Ewf.EwfImage.Open(path);
+            Exercise(image, ReadCap);
+        }
+        catch (DiscemuException) { }
+    }
+
+    /// <summary>The header, header2, xheader and EWF2 object text parsers: they never throw.</summary>
+    private static void EwfHeaderTarget(ReadOnlySpan<byte> data)
+    {
+        string text = Discemu.Formats.Ewf.EwfHeaderText.Decode(data);
+        var tags = Discemu.Formats.Ewf.EwfHeaderText.ParseMain(text);
+        var ewf2 = Discemu.Formats.Ewf.EwfHeaderText.ParseMain(text, ewf2Escapes: true);
+        var xml = Discemu.Formats.Ewf.EwfHeaderText.ParseXml(text);
+        var info = Discemu.Formats.Ewf.EwfCaseInfo.FromTags(tags).FillFrom(Discemu.Formats.Ewf.EwfCaseInfo.FromTags(ewf2))
+            .FillFrom(Discemu.Formats.Ewf.EwfCaseInfo.FromTags(Discemu.Formats.Ewf.EwfHeaderText.XmlToTags(xml)));
+        // What the writer builds from parsed values must parse back to the same case fields.
+        var built = Discemu.Formats.Ewf.EwfHeaderText.Decode(Discemu.Formats.Ewf.EwfHeaderText.BuildHeader2(info, DateTimeOffset.UnixEpoch));
+        var again = Discemu.Formats.Ewf.EwfCaseInfo.FromTags(Discemu.Formats.Ewf.EwfHeaderText.ParseMain(built));
+        static string? Clean(string? s) => s is null ? null : s.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ').Trim() is { Length: > 0 } c ? c : null;
+        if (again.CaseNumber != Clean(info.CaseNumber) || again.ExaminerName != Clean(info.ExaminerName) || again.Notes != Clean(info.Notes))
+            throw new InvalidOperationException("EWF header2 text does not round-trip.");
     }
 
     private static void ImageTarget(ReadOnlySpan<byte> data)

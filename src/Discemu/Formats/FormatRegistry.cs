@@ -21,7 +21,8 @@ public sealed class FormatRegistry
         Qcow2.Qcow2Format.Instance,
         Dmg.DmgFormat.Instance,
         Vhdx.VhdxFormat.Instance,
-        Vmdk.VmdkFormat.Instance);
+        Vmdk.VmdkFormat.Instance,
+        Ewf.EwfFormat.Instance);
 
     /// <summary>The registered formats in registration order.</summary>
     public IReadOnlyList<ImageFormat> Formats => _formats;

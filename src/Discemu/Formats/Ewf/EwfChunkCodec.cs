@@ -1,0 +1,107 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Discemu.Formats.Ewf;
+
+/// <summary>Decoding and encoding of single chunks: zlib streams and raw data with an Adler-32.</summary>
+internal static class EwfChunkCodec
+{
+    /// <summary>
+    /// Decodes a stored chunk into <paramref name="dest"/> (the chunk's media bytes; the last chunk may
+    /// be short). <paramref name="chunkSize"/> is the set's full chunk size.
+    /// </summary>
+    /// <returns>Null when the chunk is intact, else what is wrong with it.</returns>
+    public static string? TryDecode(ReadOnlySpan<byte> stored, EwfChunkKind kind, int chunkSize, Span<byte> dest)
+    {
+        switch (kind)
+        {
+            case EwfChunkKind.Compressed:
+                return TryInflate(stored, chunkSize, dest);
+            case EwfChunkKind.Pattern:
+                if (stored.Length < 8) return "pattern-fill chunk without a pattern";
+                for (int i = 0; i < dest.Length; i++) dest[i] = stored[i & 7];
+                return null;
+            case EwfChunkKind.RawUnchecked:
+                if (stored.Length < dest.Length) return "chunk is shorter than its media data";
+                stored[..dest.Length].CopyTo(dest);
+                return null;
+            default:
+                int dataLength = stored.Length - 4;
+                if (dataLength != dest.Length && dataLength != chunkSize)
+                    return $"uncompressed chunk of {stored.Length} bytes does not hold {dest.Length} bytes and a checksum";
+                uint expected = BinaryPrimitives.ReadUInt32LittleEndian(stored[dataLength..]);
+                if (Adler32.Compute(stored[..dataLength]) != expected) return "chunk checksum mismatch";
+                stored[..dest.Length].CopyTo(dest);
+                return null;
+        }
+    }
+
+    private static unsafe string? TryInflate(ReadOnlySpan<byte> stored, int chunkSize, Span<byte> dest)
+    {
+        int total = 0;
+        fixed (byte* p = stored)
+        {
+            using var input = new UnmanagedMemoryStream(p, stored.Length);
+            try
+            {
+                using var inflater = new ZLibStream(input, CompressionMode.Decompress);
+                while (total < dest.Length)
+                {
+                    int n = inflater.Read(dest[total..]);
+                    if (n <= 0) break;
+                    total += n;
+                }
+                if (total < dest.Length) return $"compressed chunk holds {total} bytes instead of {dest.Length}";
+                // Read to the end of the stream so zlib checks its Adler-32; a short last chunk may be padded up to the chunk size.
+                Span<byte> rest = stackalloc byte[512];
+                long extra = 0;
+                int m;
+                while ((m = inflater.Read(rest)) > 0)
+                {
+                    extra += m;
+                    if (total + extra > chunkSize) return "compressed chunk holds more than a chunk";
+                }
+            }
+            catch (InvalidDataException) { return "compressed chunk is not a valid zlib stream"; }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Compresses <paramref name="data"/> with zlib at <paramref name="level"/> (1–9) into <paramref name="output"/>.
+    /// </summary>
+    /// <returns>The compressed length, or -1 when it would not be smaller than <paramref name="limit"/>.</returns>
+    public static int Compress(ReadOnlySpan<byte> data, int level, byte[] output, int limit)
+    {
+        var sink = new ArraySink(output, Math.Min(limit, output.Length));
+        using (var z = new ZLibStream(sink, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
+            z.Write(data);
+        return sink.Overflowed ? -1 : sink.Length32;
+    }
+
+    /// <summary>A write-only stream into a fixed array that notes (and ignores) writes past its limit.</summary>
+    private sealed class ArraySink(byte[] buffer, int limit) : Stream
+    {
+        public int Length32 { get; private set; }
+        public bool Overflowed { get; private set; }
+
+        public override void Write(ReadOnlySpan<byte> data)
+        {
+            if (Overflowed) return;
+            if (data.Length > limit - Length32) { Overflowed = true; return; }
+            data.CopyTo(buffer.AsSpan(Length32));
+            Length32 += data.Length;
+        }
+
+        public override void Write(byte[] data, int offset, int count) => Write(data.AsSpan(offset, count));
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Length32;
+        public override long Position { get => Length32; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] b, int o, int c) => throw new NotSupportedException();
+        public override long Seek(long o, SeekOrigin s) => throw new NotSupportedException();
+        public override void SetLength(long v) => throw new NotSupportedException();
+    }
+}
