@@ -22,7 +22,12 @@ public sealed partial class GptTable
         if (PrimaryProblem is not null) { repairable.Add($"The primary GPT is damaged ({PrimaryProblem}); the backup is intact."); fixPrimary = true; }
         if (BackupProblem is not null) { repairable.Add($"The backup GPT is damaged ({BackupProblem})."); fixBackup = true; }
         if (CopiesDisagree is not null) { repairable.Add($"The primary and backup GPTs disagree: {CopiesDisagree}."); fixBackup = true; }
-        if (_backupLba != n - 1)
+        if (_backupLba >= n || (long)_header.LastUsableLba >= n - 1 - ArraySectors(_header))
+        {
+            repairable.Add($"The GPT describes a larger disk: its last usable LBA is {_header.LastUsableLba} and its backup header's place LBA {_backupLba}, but the disk ends at LBA {n - 1}.");
+            relocate = true;
+        }
+        else if (_backupLba != n - 1)
         {
             repairable.Add($"The backup GPT header is at LBA {_backupLba}, not at the end of the disk (LBA {n - 1}).");
             relocate = true;
@@ -53,12 +58,13 @@ public sealed partial class GptTable
         return result;
     }
 
-    /// <summary>Moves the backup array and header to the end of the disk, shrinking the usable range when the old one reaches past the new backup array.</summary>
+    /// <summary>Moves the backup array and header to the end of the disk and makes the usable range reach them (as
+    /// <c>sgdisk -e</c> does after a disk grew); refused when partitions reach past the room left.</summary>
     private bool TryRelocateBackup(long n, ImageCheckResult result)
     {
         int arraySectors = ArraySectors(_header);
         long newEntries = n - 1 - arraySectors;
-        long lastUsable = Math.Min((long)_header.LastUsableLba, newEntries - 1);
+        long lastUsable = newEntries - 1;
         long highest = Partitions.Count == 0 ? 0 : Partitions.Max(p => p.End) / SectorSize - 1;
         if (lastUsable < (long)_header.FirstUsableLba || highest > lastUsable)
         {

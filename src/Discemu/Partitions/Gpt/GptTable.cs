@@ -158,7 +158,6 @@ public sealed partial class GptTable : PartitionTable
         long arrayLba = (long)h.EntriesLba, arrayEnd = arrayLba + (h.ArrayBytes + SectorSize - 1) / SectorSize;
         string? fault =
             (long)h.MyLba != lba ? $"a header at LBA {lba} that says it is at LBA {h.MyLba}"
-            : (long)h.LastUsableLba >= n ? $"a last usable LBA {h.LastUsableLba} beyond the disk's last LBA {n - 1}"
             : arrayEnd > n ? $"a partition entry array (LBA {arrayLba}..{arrayEnd - 1}) beyond the end of the disk"
             : isPrimary && (arrayLba < 2 || arrayEnd > (long)h.FirstUsableLba) ? $"a partition entry array (LBA {arrayLba}..{arrayEnd - 1}) overlapping the header or the usable area"
             : !isPrimary && (arrayLba <= (long)h.LastUsableLba || arrayEnd > lba) ? $"a partition entry array (LBA {arrayLba}..{arrayEnd - 1}) overlapping the usable area or the header"
