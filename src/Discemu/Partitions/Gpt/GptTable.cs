@@ -121,9 +121,11 @@ public sealed partial class GptTable : PartitionTable
         Device.Read(0, _mbr);
         ReadProtectiveMbr();
         var primary = ReadCopy(1, n);
-        // The backup is where the primary says, else (primary damaged, or nothing valid there) at the last LBA.
+        // The backup is where the primary says (even a damaged primary's pointer is worth a look: a grown disk
+        // keeps its backup at the old end), else at the last LBA.
         var places = new List<long>();
         if (primary.Valid && (long)primary.Header.AlternateLba is var alt and > 1 && alt < n) places.Add(alt);
+        else if (UnverifiedAlternateLba(n) is { } guess) places.Add(guess);
         if (!places.Contains(n - 1)) places.Add(n - 1);
         var backup = ReadCopy(places[0], n);
         for (int i = 1; i < places.Count && !backup.Valid; i++)
@@ -167,6 +169,16 @@ public sealed partial class GptTable : PartitionTable
         Device.Read(arrayLba * SectorSize, array);
         if (Crc32.HashToUInt32(array) != h.EntriesCrc) return new Copy(h, null, "a partition entry array CRC32 mismatch", lba);
         return new Copy(h, array, null, lba);
+    }
+
+    /// <summary>The backup pointer of a primary header that has the signature but failed validation, when it lies on the disk.</summary>
+    private long? UnverifiedAlternateLba(long n)
+    {
+        var sector = new byte[SectorSize];
+        Device.Read(SectorSize, sector);
+        if (!GptHeader.HasSignature(sector)) return null;
+        ulong alt = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(sector.AsSpan(32));
+        return alt > 1 && alt < (ulong)n ? (long)alt : null;
     }
 
     private static string? Compare(Copy p, Copy b)
