@@ -20,8 +20,7 @@ internal static partial class PartCommand
         var diskId = new Option<string?>("--disk-id") { Description = "Disk identifier: a GUID (GPT) or a 32-bit hex signature like 0x1234abcd (MBR); default random", HelpName = "id" };
         var quiet = CommonOptions.Quiet();
         var file = CommonOptions.File("image");
-        var kind = new Argument<string>("type") { Description = "Partition table type: mbr or gpt" };
-        kind.AcceptOnlyFromAmong("mbr", "gpt", "dos");
+        var kind = new Argument<string>("type") { Description = "Partition table type: mbr (alias dos) or gpt" };
         var cmd = new Command("create", "Write a new, empty partition table") { format, sectorSize, force, diskId, quiet, file, kind };
         cmd.SetAction(parse => ctx.Guard(() =>
         {
@@ -142,7 +141,7 @@ internal static partial class PartCommand
             {
                 Type = parse.GetValue(type) is { } t ? PartitionTypes.Parse(t, table.Format.Name == "gpt") : null,
                 Name = parse.GetValue(name),
-                Bootable = parse.GetResult(bootable) is null ? null : parse.GetValue(bootable),
+                Bootable = parse.GetResult(bootable) is { Implicit: false } ? parse.GetValue(bootable) : null,
                 Attributes = parse.GetValue(attrs) is { } at ? GptAttributes.Parse(at) : null,
                 UniqueId = ParseGuid(parse.GetValue(uuid)),
             };
