@@ -21,7 +21,12 @@ public sealed partial class GptTable
         var repairable = new List<string>();
         if (PrimaryProblem is not null) { repairable.Add($"The primary GPT is damaged ({PrimaryProblem}); the backup is intact."); fixPrimary = true; }
         if (BackupProblem is not null) { repairable.Add($"The backup GPT is damaged ({BackupProblem})."); fixBackup = true; }
-        if (CopiesDisagree is not null) { repairable.Add($"The primary and backup GPTs disagree: {CopiesDisagree}."); fixBackup = true; }
+        if (CopiesDisagree is not null)
+        {
+            // Both are rewritten from the primary (backup first): the copies' pointers to each other may be what differs.
+            repairable.Add($"The primary and backup GPTs disagree: {CopiesDisagree}.");
+            fixBackup = fixPrimary = true;
+        }
         if (_backupLba >= n || (long)_header.LastUsableLba >= n - 1 - ArraySectors(_header))
         {
             repairable.Add($"The GPT describes a larger disk: its last usable LBA is {_header.LastUsableLba} and its backup header's place LBA {_backupLba}, but the disk ends at LBA {n - 1}.");
