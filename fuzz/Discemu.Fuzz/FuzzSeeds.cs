@@ -2,6 +2,10 @@ using System.Buffers.Binary;
 using System.Text;
 using Discemu.Formats.Dmg;
 using Discemu.Formats.Qcow2;
+using Discemu.Partitions.Mbr;
+using Discemu.Partitions.Gpt;
+using Discemu.Partitions;
+using Discemu.Block;
 using Discemu.Formats.Vhdx;
 using Discemu.Formats.Vmdk;
 
@@ -41,6 +45,7 @@ internal static class FuzzSeeds
         foreach (var seed in DmgSeeds()) yield return seed;
         foreach (var seed in VmdkSeeds()) yield return seed;
         foreach (var (target, name, data) in EwfSeeds()) yield return (target, name, data);
+        foreach (var (name, data) in PartitionDisks()) yield return (name.StartsWith("gpt", StringComparison.Ordinal) ? "gpt" : "mbr", name, data);
     }
 
     // Streams made by the test kit's encoders (tests/Discemu.Tests/Formats/Dmg) from DmgSampleText.
@@ -421,5 +426,59 @@ internal static class FuzzSeeds
         }
         for (int i = 0; i < 65536; i++) file[overhead + i] = (byte)(i * 7);
         return file;
+    }
+
+    /// <summary>Small whole disks with partition tables (4 KiB alignment, fixed GUIDs so the corpus is reproducible).</summary>
+    public static IEnumerable<(string Name, byte[] Data)> PartitionDisks()
+    {
+        var linux = PartitionType.FromGuid(PartitionTypes.LinuxFilesystem);
+        byte[] Gpt(long size, int sectorSize, int entries, Action<PartitionTable>? fill, Action<byte[]>? damage = null)
+        {
+            using var disk = new MemoryDevice(size);
+            var t = GptFormat.Instance.Create(disk, new PartitionTableCreateOptions { SectorSize = sectorSize, Alignment = 4096, EntryCount = entries, DiskGuid = new Guid("0520EB01-690A-41F0-8DC3-C5A596E4BE5D") });
+            fill?.Invoke(t);
+            var bytes = new byte[size];
+            disk.Read(0, bytes);
+            damage?.Invoke(bytes);
+            return bytes;
+        }
+        void Three(PartitionTable t)
+        {
+            t.Add(new PartitionSpec { Type = PartitionType.FromGuid(PartitionTypes.EfiSystem), Length = 8192, Name = "esp", UniqueId = new Guid("11111111-2222-3333-4444-555555555555") });
+            t.Add(new PartitionSpec { Type = linux, Length = 16384, Name = "root", Bootable = true, Attributes = 1UL << 60, UniqueId = new Guid("21111111-2222-3333-4444-555555555555") });
+            t.Add(new PartitionSpec { Type = PartitionType.FromGuid(PartitionTypes.LinuxSwap), Number = 4, UniqueId = new Guid("31111111-2222-3333-4444-555555555555") });
+        }
+        yield return ("gpt-512", Gpt(128 << 10, 512, 128, Three));
+        yield return ("gpt-4k", Gpt(128 << 10, 4096, 128, Three));
+        yield return ("gpt-small-array", Gpt(64 << 10, 512, 4, Three));
+        yield return ("gpt-primary-damaged", Gpt(128 << 10, 512, 128, Three, b => b[512 + 60] ^= 0xFF));
+        yield return ("gpt-hybrid", Gpt(128 << 10, 512, 128, Three, b =>
+        {
+            new MbrRecord(0, default, 0x0C, default, 64, 16).WriteAt(b, 1);
+        }));
+
+        byte[] Mbr(long size, Action<PartitionTable> fill)
+        {
+            using var disk = new MemoryDevice(size);
+            var t = MbrFormat.Instance.Create(disk, new PartitionTableCreateOptions { DiskSignature = 0x12345678 });
+            t.Alignment = 4096;
+            fill(t);
+            var bytes = new byte[size];
+            disk.Read(0, bytes);
+            return bytes;
+        }
+        yield return ("mbr-primaries", Mbr(64 << 10, t =>
+        {
+            t.Add(new PartitionSpec { Type = PartitionType.FromMbrCode(0x0C), Length = 8192, Bootable = true });
+            t.Add(new PartitionSpec { Type = PartitionType.FromMbrCode(0x83), Number = 3 });
+        }));
+        yield return ("mbr-logicals", Mbr(96 << 10, t =>
+        {
+            t.Add(new PartitionSpec { Type = PartitionType.FromMbrCode(0x07), Length = 8192 });
+            t.Add(new PartitionSpec { Type = PartitionType.FromMbrCode(0x05) });
+            for (int i = 0; i < 4; i++) t.Add(new PartitionSpec { Type = PartitionType.FromMbrCode((byte)(0x82 + i % 2)), Length = 8192, Logical = true });
+            t.Remove(6);
+        }));
+        yield return ("mbr-empty", Mbr(16 << 10, _ => { }));
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Discemu.Block;
 using Discemu.Formats;
 using Discemu.Formats.Dmg;
+using Discemu.Partitions;
 using Discemu.Formats.Qcow2;
 using Discemu.Formats.Vhdx;
 using Discemu.Formats.Vmdk;
@@ -29,6 +30,8 @@ internal static class FuzzTargets
     public static IReadOnlyDictionary<string, FuzzTarget> All { get; } = new Dictionary<string, FuzzTarget>(StringComparer.Ordinal)
     {
         ["qcow2-header"] = Qcow2HeaderTarget,
+        ["mbr"] = data => PartitionTarget(data, Partitions.Mbr.MbrFormat.Instance),
+        ["gpt"] = data => PartitionTarget(data, Partitions.Gpt.GptFormat.Instance),
         ["vhdx-metadata"] = VhdxMetadataTarget,
         ["vhdx-log"] = VhdxLogTarget,
         ["image"] = ImageTarget,
@@ -330,6 +333,52 @@ internal static class FuzzTargets
             if (n < 0 || n > output.Length) throw new InvalidOperationException($"LZVN produced {n} bytes into {output.Length}.");
         }
         catch (CorruptImageException) { }
+    }
+
+    /// <summary>The input is a whole disk: probe it, read its table with <paramref name="format"/>, then exercise the table.</summary>
+    private static void PartitionTarget(ReadOnlySpan<byte> data, PartitionTableFormat format)
+    {
+        using var disk = new MemoryDevice(data);
+        int score = format.Probe(data[..Math.Min(data.Length, PartitionTableRegistry.HeadLength)], data[Math.Max(0, data.Length - PartitionTableRegistry.TailLength)..], data.Length);
+        if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} probe scored {score}.");
+        try
+        {
+            ExercisePartitionTable(format.Open(disk));
+        }
+        catch (DiscemuException) { }
+    }
+
+    /// <summary>
+    /// Reads everything a table offers (partitions, their first bytes, the check), then edits it (remove one, add one,
+    /// repair) and reads it back: bad input may only end in a typed Discemu error. Returns the partitions seen first.
+    /// </summary>
+    public static int ExercisePartitionTable(PartitionTable table)
+    {
+        var parts = table.Partitions;
+        _ = (table.DiskId, table.Warnings, table.UsableStart, table.UsableEnd, table.FreeSpace());
+        var buffer = new byte[4096];
+        foreach (var p in parts.Take(64))
+        {
+            _ = (p.Type.Name, p.Flags, p.End);
+            try
+            {
+                using var device = table.Open(p.Number);
+                device.Read(0, buffer.AsSpan(0, (int)Math.Min(buffer.Length, device.Length)));
+            }
+            catch (DiscemuException) { }
+        }
+        table.Check(CheckRepair.None);
+        bool gpt = table.Format.Name == "gpt";
+        try { if (parts.Count > 0) table.Remove(parts[^1].Number); } catch (DiscemuException) { }
+        try
+        {
+            table.Add(new PartitionSpec { Type = PartitionTypes.Parse("linux", gpt), Length = 8L * table.SectorSize, Name = gpt ? "fuzz" : null });
+        }
+        catch (DiscemuException) { }
+        try { table.Add(new PartitionSpec { Type = PartitionTypes.Parse("swap", gpt), Logical = !gpt }); } catch (DiscemuException) { }
+        table.Check(CheckRepair.All);
+        table.Format.Open(table.Device).Check(CheckRepair.None);
+        return parts.Count;
     }
 
     private static void OptionsTarget(ReadOnlySpan<byte> data)

@@ -90,6 +90,7 @@ public static class Cli
         root.Subcommands.Add(DdCommand.Build(ctx));
         root.Subcommands.Add(SnapshotCommand.Build(ctx));
         root.Subcommands.Add(VerifyCommand.Build(ctx));
+        root.Subcommands.Add(PartCommand.Build(ctx));
         return root;
     }
 }

@@ -30,18 +30,41 @@ internal static class CheckCommand
             string path = parse.GetValue(file)!;
             var mode = parse.GetValue(repair) switch { "leaks" => CheckRepair.Leaks, "all" => CheckRepair.All, _ => CheckRepair.None };
             using var image = ctx.Open(path, ctx.FormatOption(parse, format), writable: mode != CheckRepair.None, openBacking: false);
-            if (image is not ICheckableImage checkable)
+            ImageCheckResult result;
+            string? tableName = null;
+            if (image is ICheckableImage checkable) result = checkable.Check(mode);
+            else if (CheckPartitionTable(image, path, mode) is { } tableCheck) (result, tableName) = tableCheck;
+            else
             {
                 ctx.Err.WriteLine($"{Cli.ToolName}: This image format does not support checks");
                 return NotSupportedExit;
             }
-            var result = checkable.Check(mode);
             foreach (var m in result.Messages) ctx.Err.WriteLine(m);
-            if (parse.GetValue(output) == "json") WriteJson(ctx.Out, path, image.Format.Name, result);
+            if (parse.GetValue(output) == "json") WriteJson(ctx.Out, path, image.Format.Name, result, tableName);
             else if (!parse.GetValue(quiet)) WriteHuman(ctx.Out, result);
             return result.ExitCode;
         }, file: parse.GetValue(file)));
         return cmd;
+    }
+
+    /// <summary>
+    /// For an image format without its own checker: checks the disk's partition table, if it has one. A table
+    /// too damaged to read (both GPT copies bad, an EBR chain that loops) counts as one corruption.
+    /// </summary>
+    private static (ImageCheckResult, string)? CheckPartitionTable(DiskImage image, string path, CheckRepair mode)
+    {
+        if (Partitions.PartitionTableRegistry.Default.Probe(image) is not { } found) return null;
+        try
+        {
+            var table = found.Format.Open(image, new Partitions.PartitionTableOpenOptions { Path = path });
+            return (table.Check(mode), found.Format.Name);
+        }
+        catch (CorruptImageException e)
+        {
+            var result = new ImageCheckResult { Corruptions = 1 };
+            result.Messages.Add($"ERROR: {e.Message}");
+            return (result, found.Format.Name);
+        }
     }
 
     private static void WriteHuman(TextWriter o, ImageCheckResult r)
@@ -82,13 +105,14 @@ internal static class CheckCommand
         if (r.ImageEndOffset is > 0) o.WriteLine($"Image end offset: {r.ImageEndOffset}");
     }
 
-    private static void WriteJson(TextWriter o, string path, string format, ImageCheckResult r)
+    private static void WriteJson(TextWriter o, string path, string format, ImageCheckResult r, string? partitionTable)
     {
         JsonOut.Write(o, w =>
         {
             w.WriteStartObject();
             w.WriteString("filename", path);
             w.WriteString("format", format);
+            if (partitionTable is not null) w.WriteString("partition-table", partitionTable);
             w.WriteNumber("check-errors", r.CheckErrors);
             if (r.Corruptions > 0) w.WriteNumber("corruptions", r.Corruptions);
             if (r.Leaks > 0) w.WriteNumber("leaks", r.Leaks);
