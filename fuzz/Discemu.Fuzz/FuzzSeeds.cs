@@ -28,6 +28,7 @@ internal static class FuzzSeeds
             "79228162514264337593543950335E", "compression_type=zstd,cluster_size=2M",
         ];
         for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
+        foreach (var seed in IsoSeeds.All()) yield return seed;
     }
 
     private static byte[] PadTo(byte[] data, int length)

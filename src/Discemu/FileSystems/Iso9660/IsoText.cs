@@ -34,7 +34,7 @@ internal static class IsoText
     {
         int semi = identifier.LastIndexOf(';');
         if (semi > 0 && identifier.AsSpan(semi + 1).IndexOfAnyExceptInRange('0', '9') < 0) identifier = identifier[..semi];
-        if (stripDot && identifier.Length > 1 && identifier[^1] == '.') identifier = identifier[..^1];
+        if (stripDot && identifier.Length > 1 && identifier[^1] == '.' && identifier.AsSpan().IndexOfAnyExcept('.') >= 0) identifier = identifier[..^1];
         return identifier;
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Discemu.Tests.FileSystems.Iso9660;
+namespace Discemu.Fuzz;
 
 /// <summary>A file or directory of a hand-made ISO image (see <see cref="HandIso"/>).</summary>
 internal sealed class HandNode
@@ -37,7 +37,7 @@ internal sealed class HandNode
 }
 
 /// <summary>
-/// Builds small ISO 9660 images byte by byte for tests that need what no peer tool writes: multi-extent
+/// Builds small ISO 9660 images byte by byte, for fuzz seeds and for tests that need what no peer tool writes: multi-extent
 /// files of a few KiB, hostile names, loops, bad extents, Rock Ridge entries of any shape. Layout: PVD at
 /// block 16, an optional boot record at 17, the terminator at 18, the boot catalog at 19, <see cref="Extra"/>
 /// blocks from <see cref="ExtraStart"/> (for CE continuation areas), then directories, then file data.
@@ -100,7 +100,7 @@ internal sealed class HandIso
             BinaryPrimitives.WriteUInt32LittleEndian(br[0x47..], 19);
             BootCatalog.CopyTo(image.AsSpan(19 * 2048));
         }
-        var term = image.AsSpan(18 * 2048, 2048);
+        var term = image.AsSpan((BootCatalog is null ? 17 : 18) * 2048, 2048);
         term[0] = 255; "CD001"u8.CopyTo(term[1..]); term[6] = 1;
         for (int i = 0; i < Extra.Count; i++) Extra[i].CopyTo(image.AsSpan((ExtraStart + i) * 2048));
         foreach (var d in dirs) WriteDirectory(image, d, sizes);
@@ -231,4 +231,146 @@ internal sealed class HandIso
     public static byte[] Cl(uint block) { var d = new byte[8]; Both32(d, block); return Entry("CL", d); }
     public static byte[] Re() => Entry("RE");
     public static byte[] Cat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
+}
+
+/// <summary>Seeds for the ISO 9660 fuzz targets, made with <see cref="HandIso"/> and by hand.</summary>
+internal static class IsoSeeds
+{
+    /// <summary>Every ISO seed as (target, file name, bytes).</summary>
+    public static IEnumerable<(string Target, string Name, byte[] Data)> All()
+    {
+        yield return ("iso9660", "plain", Plain().Build());
+        yield return ("iso9660", "rock-ridge", RockRidge().Build());
+        yield return ("iso9660", "multi-extent", MultiExtent().Build());
+        yield return ("iso9660", "el-torito", Boot().Build());
+        yield return ("iso9660", "zisofs", ZisofsImage().Build());
+        yield return ("rock-ridge", "entries", RockRidgeArea(withCe: false));
+        yield return ("rock-ridge", "continued", RockRidgeArea(withCe: true));
+        yield return ("rock-ridge", "sp-skip", HandIso.Cat(HandIso.Sp(4), [0, 0, 0, 0], HandIso.Nm("skipped")));
+        yield return ("el-torito", "bios-efi", Catalog());
+        yield return ("el-torito", "validation-only", Catalog()[..64]);
+        yield return ("zisofs", "mixed", Zisofs(Enumerable.Range(0, 100_000).Select(i => (byte)(i < 40_000 ? 0 : i % 7)).ToArray(), 15));
+        yield return ("zisofs", "small", Zisofs("zisofs seed\n"u8.ToArray(), 16));
+    }
+
+    public static HandIso Plain()
+    {
+        var iso = new HandIso();
+        iso.Root.Children.Add(HandNode.File("README.TXT;1", "hello\n"u8.ToArray()));
+        iso.Root.Children.Add(HandNode.Dir("DIR", HandNode.File("INNER.;1", "inner\n"u8.ToArray()), HandNode.Dir("SUB")));
+        return iso;
+    }
+
+    /// <summary>SP/ER on the root, NM continued into a CE area, SL with several components, TF long form, PX, a device node, CL/RE relocation.</summary>
+    public static HandIso RockRidge()
+    {
+        var iso = new HandIso();
+        iso.Root.SelfSystemUse = HandIso.Cat(HandIso.Sp(), HandIso.Er(), HandIso.Px(0x41ED, 3));
+        var tf = new byte[1 + 3 * 17];
+        tf[0] = 0x80 | 0x02 | 0x04 | 0x08;
+        for (int i = 0; i < 3; i++) "2022010203040500"u8.CopyTo(tf.AsSpan(1 + i * 17));
+        iso.Root.Children.Add(HandNode.File("LONG.TXT;1", "long name\n"u8.ToArray(), HandIso.Cat(HandIso.Px(0x81A4), HandIso.Nm("a long name that ", 1), HandIso.Ce(HandIso.ExtraStart, 0, 32), HandIso.Entry("TF", tf))));
+        var ce = new byte[2048];
+        HandIso.Nm("continues in a CE area").CopyTo(ce, 0);
+        iso.Extra.Add(ce);
+        iso.Root.Children.Add(HandNode.File("LINK;1", [], HandIso.Cat(HandIso.Px(0xA1FF), HandIso.Nm("link"),
+            HandIso.Sl(0, (0x08, ""), (0, "usr"), (0x01, "sh"), (0, "are"), (0x04, ""), (0x02, "")))));
+        iso.Root.Children.Add(HandNode.File("NULL;1", [], HandIso.Cat(HandIso.Px(0x21B6), HandIso.Nm("null"), HandIso.Entry("PN", [0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0, 0, 0, 1, 3]))));
+        var moved = HandNode.Dir("DEEP");
+        moved.SystemUse = HandIso.Cat(HandIso.Px(0x41ED), HandIso.Nm("deep"), HandIso.Re());
+        moved.Children.Add(HandNode.File("BOTTOM.TXT;1", "bottom\n"u8.ToArray(), HandIso.Cat(HandIso.Px(0x81A4), HandIso.Nm("bottom.txt"))));
+        var rrMoved = HandNode.Dir("RR_MOVED", moved);
+        rrMoved.SystemUse = HandIso.Cat(HandIso.Px(0x41ED), HandIso.Nm("rr_moved"));
+        iso.Root.Children.Add(rrMoved);
+        var placeholder = HandNode.File("DEEP;1", [], HandIso.Cat(HandIso.Px(0x41ED), HandIso.Nm("deep"), HandIso.Cl(0)));
+        iso.Root.Children.Add(placeholder);
+        iso.Build();
+        placeholder.SystemUse = HandIso.Cat(HandIso.Px(0x41ED), HandIso.Nm("deep"), HandIso.Cl(moved.Block));
+        return iso;
+    }
+
+    public static HandIso MultiExtent()
+    {
+        var iso = new HandIso();
+        var parts = new List<byte[]> { Fill(4096, 1), Fill(2048, 2), Fill(100, 3) };
+        iso.Root.Children.Add(new HandNode { Identifier = "BIG.BIN;1"u8.ToArray(), Parts = parts });
+        return iso;
+    }
+
+    public static HandIso Boot()
+    {
+        var iso = Plain();
+        iso.TailBlocks = 4;
+        iso.BootCatalog = Catalog();
+        return iso;
+    }
+
+    public static HandIso ZisofsImage()
+    {
+        var iso = new HandIso();
+        iso.Root.SelfSystemUse = HandIso.Cat(HandIso.Sp(), HandIso.Er());
+        byte[] plain = Enumerable.Range(0, 70_000).Select(i => (byte)(i / 1000)).ToArray();
+        var zf = new byte[12];
+        "pz"u8.CopyTo(zf);
+        zf[2] = 4; zf[3] = 15;
+        HandIso.Both32(zf.AsSpan(4), (uint)plain.Length);
+        iso.Root.Children.Add(HandNode.File("Z.BIN;1", Zisofs(plain, 15), HandIso.Cat(HandIso.Px(0x81A4), HandIso.Nm("z.bin"), HandIso.Entry("ZF", zf))));
+        return iso;
+    }
+
+    private static byte[] Fill(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
+
+    private static byte[] RockRidgeArea(bool withCe)
+    {
+        var area = HandIso.Cat(HandIso.Sp(), HandIso.Px(0x81A4, 1, 1000, 1000), HandIso.Nm("name", 1),
+            withCe ? HandIso.Ce(0, 128, 40) : [], HandIso.Sl(1, (0, "a")), HandIso.Sl(0, (0x04, ""), (0, "b")), HandIso.Entry("ST"));
+        var padded = new byte[256];
+        area.CopyTo(padded, 0);
+        HandIso.Nm(" continued").CopyTo(padded, 128);
+        return padded;
+    }
+
+    /// <summary>A catalog: validation entry (checksummed), a BIOS default entry, an EFI section with one entry and an extension.</summary>
+    public static byte[] Catalog()
+    {
+        var c = new byte[2048];
+        c[0] = 1;
+        "DISCEMU"u8.CopyTo(c.AsSpan(4));
+        c[30] = 0x55; c[31] = 0xAA;
+        ushort sum = 0;
+        for (int i = 0; i < 32; i += 2) sum += System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(c.AsSpan(i));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(c.AsSpan(28), (ushort)(0x10000 - sum));
+        c[32] = 0x88; c[38] = 4; c[40] = 31; // BIOS, no emulation, 4 sectors at block 31
+        c[64] = 0x91; c[65] = 0xEF; c[66] = 1;
+        c[96] = 0x88; c[97] = 0x20 | 2; c[102] = 1; c[104] = 31; // EFI, 1.44M floppy, continuation follows
+        c[128] = 0x44;
+        return c;
+    }
+
+    /// <summary>A zisofs file (header, pointers, one zlib stream per block; zero blocks stored empty).</summary>
+    public static byte[] Zisofs(byte[] plain, int blockLog)
+    {
+        int block = 1 << blockLog;
+        int blocks = (plain.Length + block - 1) / block;
+        var output = new MemoryStream();
+        output.Write([0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07]);
+        output.Write(BitConverter.GetBytes((uint)plain.Length));
+        output.Write([4, (byte)blockLog, 0, 0]);
+        var pointers = new uint[blocks + 1];
+        var data = new MemoryStream();
+        uint start = (uint)(16 + 4 * (blocks + 1));
+        for (int i = 0; i < blocks; i++)
+        {
+            pointers[i] = start + (uint)data.Length;
+            var chunk = plain.AsSpan(i * block, Math.Min(block, plain.Length - i * block));
+            if (chunk.IndexOfAnyExcept((byte)0) < 0) continue;
+            using var z = new System.IO.Compression.ZLibStream(data, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true);
+            z.Write(chunk);
+        }
+        pointers[blocks] = start + (uint)data.Length;
+        foreach (var p in pointers) output.Write(BitConverter.GetBytes(p));
+        data.Position = 0;
+        data.CopyTo(output);
+        return output.ToArray();
+    }
 }
