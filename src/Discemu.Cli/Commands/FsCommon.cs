@@ -12,8 +12,6 @@ internal sealed class FsCommon
     public Option<int?> Session { get; } = new("--session") { Description = "Multi-session images: the session to read (1 = oldest; default: the last)", HelpName = "N" };
     public Option<string?> Names { get; } = new("--names") { Description = "ISO 9660: the names to show (default: Rock Ridge, else Joliet, else ISO 9660)", HelpName = "iso|joliet|rr" };
 
-    public FsCommon() => Names.AcceptOnlyFromAmong("iso", "joliet", "rr");
-
     /// <summary>Adds the shared options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
