@@ -109,7 +109,7 @@ internal sealed partial class IsoFileSystem : FileSystem
         if (entry.Zisofs is not { } zf) return stored;
         try
         {
-            return new ZisofsDevice(stored, zf, DisplayPath);
+            return new ZisofsDevice(stored, zf, DisplayPath, ownsStored: true);
         }
         catch
         {

@@ -18,18 +18,23 @@ internal sealed class ZisofsDevice : BlockDevice
     private static ReadOnlySpan<byte> Magic => [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
 
     private readonly BlockDevice _stored;
+    private readonly bool _ownsStored;
     private readonly string? _path;
     private readonly int _blockLog;
     private readonly long _length;
     private readonly uint[] _pointers;
     private CachedBlock? _last; // the most recently inflated block, shared by sequential readers
 
-    /// <summary>Validates the header and pointers of <paramref name="stored"/> (the file's stored bytes) against the ZF entry.</summary>
+    /// <summary>
+    /// Validates the header and pointers of <paramref name="stored"/> (the file's stored bytes) against the ZF entry;
+    /// with <paramref name="ownsStored"/> the device is disposed with this one.
+    /// </summary>
     /// <exception cref="CorruptImageException">The header, sizes or pointers are invalid.</exception>
     /// <exception cref="UnsupportedFeatureException">The ZF entry names another algorithm than "pz".</exception>
-    public ZisofsDevice(BlockDevice stored, ZisofsInfo zf, string? path)
+    public ZisofsDevice(BlockDevice stored, ZisofsInfo zf, string? path, bool ownsStored = false)
     {
         _stored = stored;
+        _ownsStored = ownsStored;
         _path = path;
         if (zf.Algorithm != "pz") throw new UnsupportedFeatureException($"Compression algorithm '{zf.Algorithm}' (zisofs2) is not supported.", path);
         if (zf.BlockLog2 is < 15 or > 17) throw new CorruptImageException($"A zisofs block size of 2^{zf.BlockLog2} is not 32, 64 or 128 KiB.", path);
@@ -125,6 +130,6 @@ internal sealed class ZisofsDevice : BlockDevice
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _stored.Dispose();
+        if (disposing && _ownsStored) _stored.Dispose();
     }
 }
