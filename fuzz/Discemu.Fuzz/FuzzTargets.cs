@@ -1,5 +1,7 @@
 using System.Text;
 using Discemu.Block;
+using Discemu.FileSystems;
+using Discemu.FileSystems.Iso9660;
 using Discemu.Formats;
 using Discemu.Formats.Dmg;
 using Discemu.Partitions;
@@ -29,6 +31,10 @@ internal static class FuzzTargets
     /// <summary>The targets by name.</summary>
     public static IReadOnlyDictionary<string, FuzzTarget> All { get; } = new Dictionary<string, FuzzTarget>(StringComparer.Ordinal)
     {
+        ["iso9660"] = Iso9660Target,
+        ["rock-ridge"] = RockRidgeTarget,
+        ["el-torito"] = ElToritoTarget,
+        ["zisofs"] = ZisofsTarget,
         ["qcow2-header"] = Qcow2HeaderTarget,
         ["mbr"] = data => PartitionTarget(data, Partitions.Mbr.MbrFormat.Instance),
         ["gpt"] = data => PartitionTarget(data, Partitions.Gpt.GptFormat.Instance),
@@ -477,5 +483,118 @@ internal static class FuzzTargets
                 pos += 512;
             }
         }
+    }
+
+    /// <summary>Most directory entries <see cref="WalkFileSystem"/> visits.</summary>
+    public const int EntryCap = 20_000;
+
+    private static void Iso9660Target(ReadOnlySpan<byte> data)
+    {
+        using var device = new MemoryDevice(data);
+        if (IsoFileSystemType.Instance.Probe(device) is < 0 or > 100) throw new InvalidOperationException("Probe out of range.");
+        foreach (string? names in new[] { null, "iso", "joliet" })
+        {
+            try
+            {
+                using var fs = IsoFileSystemType.Instance.Open(device, new FileSystemOpenOptions { Names = names });
+                WalkFileSystem(fs, ReadCap);
+            }
+            catch (DiscemuException) { }
+        }
+    }
+
+    /// <summary>
+    /// Walks a whole file system the way <c>get</c> would (every directory listed once, every file read up to
+    /// <paramref name="byteCap"/> bytes in total, at most <see cref="EntryCap"/> entries). Returns the entries seen.
+    /// </summary>
+    public static int WalkFileSystem(FileSystem fs, long byteCap)
+    {
+        _ = fs.Info;
+        _ = fs.Label;
+        var seen = new HashSet<object>();
+        var stack = new Stack<FileSystemEntry>([fs.Root]);
+        var buffer = new byte[64 << 10];
+        int entries = 0;
+        long read = 0;
+        while (stack.Count > 0 && entries < EntryCap)
+        {
+            var dir = stack.Pop();
+            if (dir.Identity is { } id && !seen.Add(id)) continue;
+            foreach (var e in fs.ListDirectory(dir))
+            {
+                if (++entries >= EntryCap) break;
+                if (e.Name.Length == 0) throw new InvalidOperationException("An entry has an empty name.");
+                if (e.IsDirectory) { stack.Push(e); continue; }
+                if (e.Kind != FileSystemEntryKind.File) continue;
+                try
+                {
+                    using var content = fs.OpenFile(e);
+                    if (content.Length != e.Size) throw new InvalidOperationException($"'{e.Name}' opens as {content.Length} bytes, listed as {e.Size}.");
+                    for (long pos = 0; pos < content.Length && read < byteCap;)
+                    {
+                        int n = (int)Math.Min(buffer.Length, content.Length - pos);
+                        content.Read(pos, buffer.AsSpan(0, n));
+                        pos += n;
+                        read += n;
+                    }
+                    if (content.Length > 0) content.Read(content.Length - 1, buffer.AsSpan(0, 1));
+                }
+                catch (DiscemuException) { } // one damaged file must not hide the rest
+            }
+        }
+        _ = fs.TryLookup("/a/b/../c");
+        return entries;
+    }
+
+    private static void RockRidgeTarget(ReadOnlySpan<byte> data)
+    {
+        // The input is a System Use area; continuation areas are read from the same bytes as the device.
+        using var device = new MemoryDevice(data);
+        byte[] copy = data.ToArray();
+        try
+        {
+            int skip = Susp.ReadSp(copy) ?? 0;
+            var entries = Susp.ReadAll(copy, 0, 512, device.Length, (offset, length) =>
+            {
+                var area = new byte[length];
+                device.Read(offset, area);
+                return area;
+            }, null);
+            var rr = RockRidgeInfo.Parse(entries);
+            if (rr.Name is { Length: 0 }) throw new InvalidOperationException("Empty Rock Ridge name.");
+            Susp.ReadAll(copy, skip, 2048, device.Length, null, null);
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void ElToritoTarget(ReadOnlySpan<byte> data)
+    {
+        using var device = new MemoryDevice(data);
+        try
+        {
+            foreach (var e in ElTorito.Parse(data, null))
+            {
+                long size = ElTorito.ImageSize(e, device, device.Length);
+                if (size < 0) throw new InvalidOperationException($"Boot image {e.Index} has size {size}.");
+                _ = e.PlatformName + e.MediaName;
+            }
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void ZisofsTarget(ReadOnlySpan<byte> data)
+    {
+        // The input is a zisofs file; the ZF entry is taken from its own header so the parse goes deep.
+        if (data.Length < ZisofsDevice.HeaderLength) return;
+        var zf = new ZisofsInfo("pz", data[12], data[13], System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data[8..]));
+        using var stored = new MemoryDevice(data);
+        try
+        {
+            using var device = new ZisofsDevice(stored, zf, null);
+            var buffer = new byte[64 << 10];
+            for (long pos = 0; pos < device.Length && pos < (8L << 20); pos += buffer.Length)
+                device.Read(pos, buffer.AsSpan(0, (int)Math.Min(buffer.Length, device.Length - pos)));
+        }
+        catch (DiscemuException) { }
     }
 }

@@ -14,12 +14,19 @@ public static class Cli
     /// <param name="args">The arguments, without the program name.</param>
     /// <param name="stdout">Where normal output goes.</param>
     /// <param name="stderr">Where errors, warnings and progress go.</param>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, null);
+
+    /// <summary>Runs the command line in-process and returns the exit code.</summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="stdout">Where normal output goes.</param>
+    /// <param name="stderr">Where errors, warnings and progress go.</param>
+    /// <param name="binaryStdout">Where binary output (<c>cat</c>) goes; null uses the stream under <paramref name="stdout"/>.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? binaryStdout)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var ctx = new CliContext(stdout, stderr, debug: args.Contains("--debug"));
+        var ctx = new CliContext(stdout, stderr, debug: args.Contains("--debug"), binaryStdout);
         try
         {
             if (args.Length > 0 && args[0] is "--version" or "-V")
@@ -91,6 +98,11 @@ public static class Cli
         root.Subcommands.Add(SnapshotCommand.Build(ctx));
         root.Subcommands.Add(VerifyCommand.Build(ctx));
         root.Subcommands.Add(PartCommand.Build(ctx));
+        root.Subcommands.Add(LsCommand.Build(ctx));
+        root.Subcommands.Add(CatCommand.Build(ctx));
+        root.Subcommands.Add(GetCommand.Build(ctx));
+        root.Subcommands.Add(TreeCommand.Build(ctx));
+        root.Subcommands.Add(FsInfoCommand.Build(ctx));
         return root;
     }
 }

@@ -6,13 +6,26 @@ using Discemu.Operations;
 namespace Discemu.Cli;
 
 /// <summary>What every command shares: the output writers, the image opener and error reporting.</summary>
-internal sealed class CliContext(TextWriter stdout, TextWriter stderr, bool debug)
+internal sealed class CliContext(TextWriter stdout, TextWriter stderr, bool debug, Stream? binaryOut = null)
 {
     /// <summary>Normal output.</summary>
     public TextWriter Out { get; } = stdout;
 
     /// <summary>Errors, warnings and progress.</summary>
     public TextWriter Err { get; } = stderr;
+
+    /// <summary>
+    /// Standard output as bytes (for <c>cat</c>): the stream the host gave, else the stream under <see cref="Out"/>
+    /// (flushed first so text and bytes keep their order).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Standard output cannot take bytes.</exception>
+    public Stream OpenBinaryOut()
+    {
+        Out.Flush();
+        if (binaryOut is not null) return binaryOut;
+        if (Out is StreamWriter { BaseStream: var stream }) return stream;
+        throw new NotSupportedException("Standard output cannot take binary data here.");
+    }
 
     /// <summary>Show stack traces.</summary>
     public bool Debug { get; } = debug;

@@ -2,5 +2,5 @@ namespace Discemu.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
+    private static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error, Console.OpenStandardOutput());
 }

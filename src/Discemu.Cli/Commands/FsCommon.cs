@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Discemu.FileSystems;
+using Discemu.Formats;
+
+namespace Discemu.Cli.Commands;
+
+/// <summary>The options every file command shares (-f, -t, --session, --names) and opening IMAGE[:/path].</summary>
+internal sealed class FsCommon
+{
+    public Option<string?> Format { get; } = CommonOptions.Format();
+    public Option<string?> Type { get; } = new("-t", "--type") { Description = "File system type (detected when omitted): iso9660", HelpName = "fstype" };
+    public Option<int?> Session { get; } = new("--session") { Description = "Multi-session images: the session to read (1 = oldest; default: the last)", HelpName = "N" };
+    public Option<string?> Names { get; } = new("--names") { Description = "ISO 9660: the names to show (default: Rock Ridge, else Joliet, else ISO 9660)", HelpName = "iso|joliet|rr" };
+
+    /// <summary>Adds the shared options to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Format);
+        command.Options.Add(Type);
+        command.Options.Add(Session);
+        command.Options.Add(Names);
+    }
+
+    /// <summary>Opens the image (with its backing chain, read-only) and the file system on it.</summary>
+    public OpenedFileSystem Open(CliContext ctx, ParseResult parse, string image)
+    {
+        var disk = ctx.Open(image, ctx.FormatOption(parse, Format));
+        try
+        {
+            var fs = FileSystemRegistry.Default.Open(disk, new FileSystemOpenOptions
+            {
+                Type = parse.GetValue(Type),
+                Session = parse.GetValue(Session),
+                Names = parse.GetValue(Names),
+                DisplayPath = image,
+            });
+            return new OpenedFileSystem(disk, fs);
+        }
+        catch
+        {
+            disk.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>An image and the file system opened on it, disposed together.</summary>
+internal sealed class OpenedFileSystem(DiskImage image, FileSystem fileSystem) : IDisposable
+{
+    public DiskImage Image { get; } = image;
+    public FileSystem FileSystem { get; } = fileSystem;
+
+    public void Dispose()
+    {
+        FileSystem.Dispose();
+        Image.Dispose();
+    }
+}
+
+/// <summary>A directory reached during a walk; repeated directories are refused (a damaged image could make a walk exponential).</summary>
+internal sealed class WalkGuard(FileSystem fs)
+{
+    private readonly HashSet<object> _seen = [];
+
+    /// <summary>Lists <paramref name="dir"/>, sorted by name, unless it was already listed in this walk.</summary>
+    /// <exception cref="CorruptImageException">The directory was already listed.</exception>
+    public List<FileSystemEntry> List(FileSystemEntry dir, string shown)
+    {
+        if (dir.Identity is { } id && !_seen.Add(id))
+            throw new CorruptImageException($"Directory '{shown}' is reached twice in the tree.", fs.DisplayPath);
+        return [.. fs.ListDirectory(dir).OrderBy(e => e.Name, StringComparer.Ordinal)];
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Discemu.FileSystems;
+
+namespace Discemu.Cli.Commands;
+
+/// <summary><c>tree IMAGE[:/path]</c>: the directory tree drawn like the tree command, with its summary line.</summary>
+internal static class TreeCommand
+{
+    public static Command Build(CliContext ctx)
+    {
+        var common = new FsCommon();
+        var target = CommonOptions.File("IMAGE[:/path]");
+        var cmd = new Command("tree", "Show the directory tree of the file system in an image") { target };
+        common.AddTo(cmd);
+        cmd.SetAction(parse => ctx.Guard(() =>
+        {
+            var arg = ImagePathArgument.Parse(parse.GetValue(target)!);
+            using var opened = common.Open(ctx, parse, arg.Image);
+            var fs = opened.FileSystem;
+            string shown = LsCommand.NormalizePath(arg.InnerPath);
+            var root = fs.Lookup(shown);
+            ctx.Out.WriteLine(LsCommand.Printable(shown) + Suffix(root));
+            int dirs = 0, files = 0;
+            if (root.IsDirectory) Draw(ctx.Out, new WalkGuard(fs), root, shown, "", ref dirs, ref files);
+            ctx.Out.WriteLine();
+            ctx.Out.WriteLine($"{dirs} director{(dirs == 1 ? "y" : "ies")}, {files} file{(files == 1 ? "" : "s")}");
+            return 0;
+        }, file: parse.GetValue(target)));
+        return cmd;
+    }
+
+    private static void Draw(TextWriter output, WalkGuard guard, FileSystemEntry dir, string shown, string indent, ref int dirs, ref int files)
+    {
+        var entries = guard.List(dir, shown);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            bool last = i == entries.Count - 1;
+            output.WriteLine($"{indent}{(last ? "└── " : "├── ")}{LsCommand.Printable(e.Name)}{Suffix(e)}");
+            if (e.IsDirectory)
+            {
+                dirs++;
+                Draw(output, guard, e, shown.TrimEnd('/') + "/" + e.Name, indent + (last ? "    " : "│   "), ref dirs, ref files);
+            }
+            else files++;
+        }
+    }
+
+    private static string Suffix(FileSystemEntry e)
+        => e.Kind == FileSystemEntryKind.Symlink ? " -> " + LsCommand.Printable(e.SymlinkTarget ?? "") : "";
+}
