@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Hashing;
 
 namespace Discemu.Formats.Dmg;
@@ -18,17 +17,22 @@ public sealed partial class DmgImage
         var result = new ImageCheckResult { ImageEndOffset = _file.Length };
         var partitionSums = new List<byte[]>();
         long totalChunks = 0, compressedChunks = 0;
+        // The merged map is sorted by disk offset, and a partition's chunks keep their table's order.
+        var byPartition = new List<DmgChunk>[Partitions.Count];
+        for (int p = 0; p < byPartition.Length; p++) byPartition[p] = [];
+        foreach (var c in _chunks)
+            if (c.Table >= 0) byPartition[c.Table].Add(c);
         for (int p = 0; p < Partitions.Count; p++)
         {
             var part = Partitions[p];
             var crc = new Crc32();
             bool readable = true;
-            foreach (var (chunk, index) in ChunksOf(p))
+            foreach (var chunk in byPartition[p])
             {
                 totalChunks++;
                 if (DmgCodec.IsCompressed(chunk.Type)) compressedChunks++;
                 if (chunk.Type == DmgChunkType.Ignore) continue;
-                try { HashChunk(chunk, index, crc); }
+                try { HashChunk(chunk, crc); }
                 catch (CorruptImageException e)
                 {
                     result.Corruptions++;
@@ -55,20 +59,14 @@ public sealed partial class DmgImage
         return result;
     }
 
-    private IEnumerable<(DmgChunk Chunk, int Index)> ChunksOf(int partition)
-    {
-        // The merged map is sorted by disk offset, and a partition's chunks are in its table's order.
-        for (int i = 0; i < _chunks.Length; i++)
-            if (_chunks[i].Table == partition) yield return (_chunks[i], i);
-    }
-
-    private void HashChunk(DmgChunk c, int index, Crc32 crc)
+    private void HashChunk(DmgChunk c, Crc32 crc)
     {
         const int Step = 1 << 20;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(c.Length, 1), Math.Max(Step, DmgConstants.MaxChunkBytes)));
+        bool compressed = DmgCodec.IsCompressed(c.Type);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(compressed ? (int)c.Length : (int)Math.Min(Math.Max(c.Length, 1), Step));
         try
         {
-            if (DmgCodec.IsCompressed(c.Type))
+            if (compressed)
             {
                 var dest = buffer.AsSpan(0, (int)c.Length);
                 Decompress(c, dest);
@@ -155,12 +153,4 @@ public sealed partial class DmgImage
     }
 
     private static string Describe(DmgChecksum c) => c.Type == DmgConstants.ChecksumNone ? "none" : $"{c.TypeName}:{c.Hex}";
-
-    /// <summary>Big-endian CRC-32 bytes as the format stores them.</summary>
-    internal static byte[] CrcBytes(uint crc)
-    {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, crc);
-        return b;
-    }
 }

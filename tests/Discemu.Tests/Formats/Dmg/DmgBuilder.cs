@@ -49,7 +49,8 @@ internal sealed class DmgBuilder
             var (name, start, count) = parts[p];
             var entries = new List<(uint Type, long Start, long Count, long Offset, long Length)>();
             var crc = new Crc32();
-            if (Comments) entries.Add((0x7FFFFFFE, 0, 0, 0, 0));
+            // Like the ignore chunks of hdiutil's images, entries without data point at the current data fork position.
+            if (Comments) entries.Add((0x7FFFFFFE, 0, 0, dataFork.Position, 0));
             for (long s = 0; s < count; s += ChunkSectors)
             {
                 long n = Math.Min(ChunkSectors, count - s);

@@ -81,7 +81,6 @@ internal static class LzfseEncoder
                 prevD = step.Distance;
             }
         }
-        int literalCount = literals.Count;
         while (literals.Count % 4 != 0) literals.Add(0);
 
         var lFreq = Normalize(triples.Select(t => Symbol(LzfseDecoder.LBase, t.L)), 20, 64);
@@ -156,7 +155,6 @@ internal static class LzfseEncoder
             BinaryPrimitives.WriteUInt64LittleEndian(h[24..], vv2);
             tableBytes.CopyTo(h[32..]);
         }
-        _ = literalCount;
         return [.. header, .. litPayload, .. lmdPayload];
     }
 
