@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times discemu against qemu-img on the same mixed-content image, side by side: convert raw->raw,
-# raw->qcow2, qcow2->raw, raw->qcow2 compressed with zstd, and compare. Prints time ratios
+# raw->qcow2, qcow2->raw, raw->qcow2 compressed with zstd, compare, raw->vmdk, vmdk->raw and
+# raw->vmdk streamOptimized. Prints time ratios
 # (discemu / qemu-img; below 1.0 means discemu is faster), peak memory, and whether the outputs match.
 #
 # usage: bench/convert.sh [SIZE_GIB ...]     (default: 2; e.g. "bench/convert.sh 1 8" checks memory stays flat)
@@ -71,6 +72,7 @@ for gib in "${sizes[@]}"; do
   make_image "$src" "$gib"
   qemu-img convert -f raw -O qcow2 "$src" "$work/src-${gib}g.qcow2"
   qemu-img convert -f raw -O raw "$src" "$work/copy-${gib}g.raw"
+  qemu-img convert -f raw -O vmdk "$src" "$work/src-${gib}g.vmdk"
   # label|output format ("-" for compare)|arguments (out.X is the output, deleted before each run)
   declare -a cases=(
     "raw->raw|raw|convert -f raw -O raw $src $work/out.raw"
@@ -78,6 +80,9 @@ for gib in "${sizes[@]}"; do
     "qcow2->raw|raw|convert -f qcow2 -O raw $work/src-${gib}g.qcow2 $work/out.raw"
     "raw->qcow2 zstd compressed|qcow2|convert -f raw -O qcow2 -c -o compression_type=zstd $src $work/out.qcow2"
     "compare raw raw|-|compare -f raw -F raw $src $work/copy-${gib}g.raw"
+    "raw->vmdk|vmdk|convert -f raw -O vmdk $src $work/out.vmdk"
+    "vmdk->raw|raw|convert -f vmdk -O raw $work/src-${gib}g.vmdk $work/out.raw"
+    "raw->vmdk streamOptimized|vmdk|convert -f raw -O vmdk -o subformat=streamOptimized $src $work/out.vmdk"
   )
   for c in "${cases[@]}"; do
     IFS='|' read -r label fmt args <<< "$c"
