@@ -126,4 +126,32 @@ public sealed class VmdkDescriptorTests : IDisposable
         var e = Assert.Throws<ImageAccessException>(() => Open(descriptor));
         Assert.Contains("gone-flat.vmdk", e.ImagePath);
     }
+
+    [Fact]
+    public void VmfsAndVmfsThinDescriptorsOpenTheirFlatExtents()
+    {
+        var data = Pattern(1 << 20, 9);
+        File.WriteAllBytes(_dir.File("v-flat.vmdk"), data);
+        foreach (string type in new[] { "vmfs", "vmfsThin" })
+        {
+            string descriptor = _dir.File($"{type}.vmdk");
+            File.WriteAllText(descriptor, $"# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"{type}\"\n\n# Extent description\nRW 2048 VMFS \"v-flat.vmdk\"\n\n#DDB\nddb.adapterType = \"lsilogic\"\nddb.thinProvisioned = \"1\"\n");
+            using var image = Open(descriptor);
+            Assert.Equal(data, ReadAll(image));
+            Assert.Null(image.ClusterSize);
+        }
+    }
+
+    [Fact]
+    public void VersionThreeSparseExtentsWithoutCompressionOpenReadOnly()
+    {
+        string image = _dir.File("v3.vmdk");
+        using (var created = Create(image, 2 << 20)) created.Write(0, Pattern(70_000, 3));
+        var bytes = File.ReadAllBytes(image);
+        bytes[4] = 3;
+        File.WriteAllBytes(image, bytes);
+        using (var ro = Open(image)) Assert.Equal(Pattern(70_000, 3), ReadAll(ro).AsSpan(0, 70_000).ToArray());
+        var e = Assert.Throws<UnsupportedFeatureException>(() => Open(image, writable: true));
+        Assert.Contains("read-only", e.Message);
+    }
 }
