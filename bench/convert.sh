@@ -72,7 +72,6 @@ for gib in "${sizes[@]}"; do
   src="$work/mixed-${gib}g.raw"
   make_image "$src" "$gib"
   qemu-img convert -f raw -O raw "$src" "$work/copy-${gib}g.raw"
-  qemu-img convert -f raw -O vmdk "$src" "$work/src-${gib}g.vmdk"
   # label|output format ("-" for compare)|arguments (out.X is the output, deleted before each run)
   declare -a cases=(
     "raw->raw|raw|convert -f raw -O raw $src $work/out.raw"
