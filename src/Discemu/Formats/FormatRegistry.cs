@@ -18,7 +18,9 @@ public sealed class FormatRegistry
     /// <summary>Every built-in format. Add a new format here.</summary>
     public static FormatRegistry Default { get; } = new(
         Raw.RawFormat.Instance,
-        Qcow2.Qcow2Format.Instance);
+        Qcow2.Qcow2Format.Instance,
+        Vhd.VhdFormat.Instance,
+        Vdi.VdiFormat.Instance);
 
     /// <summary>The registered formats in registration order.</summary>
     public IReadOnlyList<ImageFormat> Formats => _formats;
