@@ -49,6 +49,12 @@ internal static class VdiConstants
     /// <summary>The most blocks an image may have (the map must stay below 2 GiB, as qemu-img requires).</summary>
     public const uint MaxBlocks = 0x1FFFFF80;
 
+    /// <summary>
+    /// Discemu starts the data area on a 1 MiB boundary (qemu-img packs it right after the map): blocks then
+    /// line up with host pages, and the map has room to grow for resize.
+    /// </summary>
+    public const int DataAlignment = 1 << 20;
+
     /// <summary>The text line Discemu writes before the signature.</summary>
     public const string Text = "<<< Discemu Virtual Disk Image >>>\n";
 }

@@ -91,6 +91,7 @@ public sealed class VdiFormat : ImageFormat
         long blocks = (size + DefaultBlockSize - 1) / DefaultBlockSize;
         if (blocks > MaxBlocks) throw new BadArgumentException($"Unsupported VDI image size (size is {size}, max supported is {MaxBlocks * (long)DefaultBlockSize}).");
         long mapBytes = (blocks * 4 + SectorSize - 1) / SectorSize * SectorSize;
+        if (HeaderSector + mapBytes > uint.MaxValue - DataAlignment) throw new BadArgumentException($"The VDI image size {size} is too large.");
         var header = new VdiHeader
         {
             TextLine = Text,
@@ -98,7 +99,7 @@ public sealed class VdiFormat : ImageFormat
             ImageType = isStatic ? TypeFixed : parent is null ? TypeNormal : TypeDiff,
             Comment = "",
             BlocksOffset = HeaderSector,
-            DataOffset = (uint)(HeaderSector + mapBytes),
+            DataOffset = (uint)((HeaderSector + mapBytes + DataAlignment - 1) / DataAlignment * DataAlignment),
             SectorBytes = SectorSize,
             DiskSize = size,
             BlockSize = DefaultBlockSize,
@@ -110,8 +111,8 @@ public sealed class VdiFormat : ImageFormat
             ParentModifyUuid = parent?.ModifyUuid ?? Guid.Empty,
         };
         var map = new byte[mapBytes];
+        map.AsSpan().Fill(0xFF);
         if (isStatic) for (int i = 0; i < blocks; i++) BinaryPrimitives.WriteUInt32LittleEndian(map.AsSpan(i * 4), (uint)i);
-        else map.AsSpan().Fill(0xFF);
         long dataBytes = isStatic ? blocks * DefaultBlockSize : 0;
         using (var file = FileDevice.Create(request.Path, header.DataOffset + dataBytes))
         {

@@ -60,7 +60,7 @@ public sealed partial class VdiImage
         long fileLength = File.Length;
         if (host >= fileLength) return new BlockStatus(length, BlockStatusFlags.Zero | BlockStatusFlags.Allocated, 0, host);
         var st = File.GetStatus(host, Math.Min(length, fileLength - host));
-        return new BlockStatus(st.Length, st.Flags, 0, host);
+        return new BlockStatus(st.Length, Vhd.VhdImageInfo.RefineShortData(File, host, st), 0, host);
     }
 
     private BlockStatus BelowStatus(long offset, long length)

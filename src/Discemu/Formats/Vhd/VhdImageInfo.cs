@@ -55,7 +55,20 @@ internal static class VhdImageInfo
         long fileLength = file.Length;
         if (hostOffset >= fileLength) return new BlockStatus(length, BlockStatusFlags.Zero | BlockStatusFlags.Allocated, 0, hostOffset);
         var st = file.GetStatus(hostOffset, Math.Min(length, fileLength - hostOffset));
-        return new BlockStatus(st.Length, st.Flags, 0, hostOffset);
+        return new BlockStatus(st.Length, RefineShortData(file, hostOffset, st), 0, hostOffset);
+    }
+
+    /// <summary>
+    /// A short data run is often a host page shared with metadata (a footer, a header, a bitmap) while the guest's
+    /// part of it holds zeros: such runs (at most a page) are read, and reported as zeros when they are.
+    /// </summary>
+    internal static BlockStatusFlags RefineShortData(FileDevice file, long hostOffset, BlockStatus st)
+    {
+        if (!st.HasData || st.Length > 4096) return st.Flags;
+        Span<byte> buffer = stackalloc byte[4096];
+        var part = buffer[..(int)st.Length];
+        file.Read(hostOffset, part);
+        return part.ContainsAnyExcept((byte)0) ? st.Flags : BlockStatusFlags.Zero | BlockStatusFlags.Allocated;
     }
 
     /// <summary>Makes host bytes read as zeros: punched when <paramref name="punch"/> (or zeroed in place), written as zeros where the file system cannot.</summary>

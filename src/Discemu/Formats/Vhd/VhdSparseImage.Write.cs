@@ -9,6 +9,9 @@ public sealed partial class VhdSparseImage
     /// <summary>Dirty bitmaps are written out once they add up to this many bytes (they are also written on flush).</summary>
     private const long DirtyBitmapBudget = 4L << 20;
 
+    /// <summary>The host page size blocks are aligned to.</summary>
+    private const int HostPage = 4096;
+
     private readonly HashSet<long> _busy = [];
 
     /// <inheritdoc/>
@@ -93,10 +96,15 @@ public sealed partial class VhdSparseImage
         lock (_lock)
         {
             long start = _nextFree;
+            // A block's data starts on a 4 KiB boundary (its bitmap in the sectors before), as Windows lays blocks
+            // out: guest pages then match host pages, so holes punched in the file line up with the disk's.
+            if (forBlock) start = (start + _bitmapSize + HostPage - 1) / HostPage * HostPage - _bitmapSize;
             if (forBlock && start / SectorSize >= Unallocated)
                 throw new UnsupportedFeatureException("The VHD file cannot grow past 2 TiB: block offsets are 32-bit sector numbers.", Path);
+            long oldFooter = _nextFree;
             _nextFree = checked(start + RoundUp(bytes));
             GrowFile(_nextFree + FooterSize);
+            if (start > oldFooter) File.Write(oldFooter, new byte[FooterSize]); // no stale footer left in the padding
             return start;
         }
     }
