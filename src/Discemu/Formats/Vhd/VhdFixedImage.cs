@@ -7,7 +7,7 @@ namespace Discemu.Formats.Vhd;
 /// An opened fixed VHD: the virtual disk byte for byte at the start of the file, then the 512-byte footer.
 /// Holes in the host file are reported as zeros; write-zeroes and discard punch holes.
 /// </summary>
-public sealed class VhdFixedImage : DiskImage, IVhdImage
+public sealed class VhdFixedImage : DiskImage, IVhdImage, ICheckableImage
 {
     private readonly object _lock = new();
     private readonly bool _writable;
@@ -102,6 +102,41 @@ public sealed class VhdFixedImage : DiskImage, IVhdImage
             _footer = footer;
             Volatile.Write(ref _size, newLength);
         }
+    }
+
+    /// <summary>
+    /// A fixed disk has only its footer to check (qemu-img has no check for VHD): it must be intact at the end of
+    /// the file, and the data before it must hold the whole disk. <see cref="CheckRepair.All"/> rewrites a damaged footer.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A repair was asked for on an image opened read-only.</exception>
+    public ImageCheckResult Check(CheckRepair repair)
+    {
+        if (repair != CheckRepair.None && !CanWrite) throw new NotSupportedException("Repairing needs the image opened for writing.");
+        var result = new ImageCheckResult();
+        lock (_lock)
+        {
+            long fileLength = File.Length;
+            var tail = new byte[FooterSize];
+            VhdImageInfo.ReadHost(File, Math.Max(0, fileLength - FooterSize), tail);
+            if (!tail.AsSpan().SequenceEqual(_footer.ToBytes()))
+            {
+                result.Messages.Add("ERROR the footer at the end of the file is missing, damaged or differs from the one in use");
+                if ((repair & CheckRepair.All) == CheckRepair.All)
+                {
+                    File.Write(fileLength - FooterSize, _footer.ToBytes());
+                    File.Flush();
+                    result.CorruptionsFixed++;
+                }
+                else result.Corruptions++;
+            }
+            if (_size > fileLength - FooterSize)
+            {
+                result.Messages.Add($"ERROR the disk ({_size} bytes) is larger than the data in the file ({fileLength - FooterSize} bytes)");
+                result.Corruptions++;
+            }
+            result.ImageEndOffset = fileLength;
+        }
+        return result;
     }
 
     /// <inheritdoc/>

@@ -132,14 +132,16 @@ public sealed partial class VhdSparseImage
         result.FragmentedClusters = fragmented;
     }
 
-    /// <summary>Space between the last structure and the footer is a leak (a block appended by a write that was cut short).</summary>
+    /// <summary>Space of a block or more between the last structure and the footer is a leak (a block appended by a write that was cut short).</summary>
     private void CheckTail(ImageCheckResult result, CheckRepair repair)
     {
         long used = UsedEnd(File.Length);
         long footerAt = File.Length - FooterSize;
         result.ImageEndOffset = used + FooterSize;
-        if (footerAt <= used) return;
-        long leakedBlocks = (footerAt - used + _bitmapSize + _blockSize - 1) / (_bitmapSize + (long)_blockSize);
+        // Less than a block is padding (Windows puts the footer where the next block's data would start on a 4 KiB boundary).
+        long slot = _bitmapSize + (long)_blockSize;
+        if (footerAt - used < slot) return;
+        long leakedBlocks = (footerAt - used) / slot;
         result.Messages.Add($"Leaked space: {footerAt - used} bytes after the last block");
         if ((repair & CheckRepair.Leaks) != 0)
         {
