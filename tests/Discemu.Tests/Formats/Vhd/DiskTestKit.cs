@@ -114,12 +114,12 @@ internal static class DiskTestKit
     }
 
     /// <summary>Runs the CLI in-process.</summary>
-    public static (int Code, string Out, string Err) Cli(params string[] args) => Discemu.Tests.Cli.CliHarness.Run(args);
+    public static (int Code, string Out, string Err) RunCli(params string[] args) => Discemu.Tests.Cli.CliHarness.Run(args);
 
     /// <summary>Runs the CLI and fails unless it exits 0.</summary>
     public static string CliOk(params string[] args)
     {
-        var (code, stdout, stderr) = Cli(args);
+        var (code, stdout, stderr) = RunCli(args);
         Assert.True(code == 0, $"discemu {string.Join(' ', args)} exited {code}: {stderr}{stdout}");
         return stdout;
     }

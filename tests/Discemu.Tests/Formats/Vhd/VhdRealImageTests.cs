@@ -47,7 +47,7 @@ public sealed class VhdRealImageTests : IDisposable
         Assert.Contains("checksum", e.Message);
         Assert.Contains("footer", e.Message);
         Assert.Equal(path, e.ImagePath);
-        var line = Discemu.Tests.Cli.CliHarness.AssertOneLineError(DiskTestKit.Cli("info", path));
+        var line = Discemu.Tests.Cli.CliHarness.AssertOneLineError(DiskTestKit.RunCli("info", path));
         Assert.Contains("checksum is wrong", line);
     }
 
