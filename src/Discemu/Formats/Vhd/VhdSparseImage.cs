@@ -112,7 +112,7 @@ public sealed partial class VhdSparseImage : DiskImage, IVhdImage, IBackingChang
         string path = request.Path;
         var footer = footers.Footer;
         long fileLength = file.Length;
-        if (footer.DataOffset > (ulong)(fileLength - DynamicHeaderSize))
+        if (fileLength < DynamicHeaderSize || footer.DataOffset > (ulong)(fileLength - DynamicHeaderSize))
             throw new CorruptImageException($"The dynamic disk header offset 0x{footer.DataOffset:x} lies outside the file.", path);
         long headerOffset = (long)footer.DataOffset;
         var raw = new byte[DynamicHeaderSize];
