@@ -2,6 +2,8 @@ using System.Text;
 using Discemu.Block;
 using Discemu.Formats;
 using Discemu.Formats.Qcow2;
+using Discemu.Formats.Vdi;
+using Discemu.Formats.Vhd;
 using Discemu.Util;
 
 namespace Discemu.Fuzz;
@@ -29,6 +31,9 @@ internal static class FuzzTargets
         ["image"] = ImageTarget,
         ["options"] = OptionsTarget,
         ["probe"] = ProbeTarget,
+        ["vhd-footer"] = VhdFooterTarget,
+        ["vhd"] = VhdHeaderTarget,
+        ["vdi"] = VdiHeaderTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -184,5 +189,49 @@ internal static class FuzzTargets
         }
         if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
             throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
+    }
+
+    private static void VhdFooterTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var footer = VhdFooter.Read(data, null);
+            _ = footer.VirtualSize;
+            // A footer that parses must serialise back to itself, and resizing it must keep its size rule.
+            var again = VhdFooter.Read(footer.ToBytes(), null);
+            if (again != footer) throw new InvalidOperationException($"Footer does not round-trip: {footer} became {again}.");
+            long size = Math.Min(footer.CurrentSize / 512 * 512, VhdConstants.MaxVirtualSize);
+            var resized = footer.WithSize(size);
+            if (resized.VirtualSize != size) throw new InvalidOperationException($"A footer resized to {size} reads as {resized.VirtualSize}.");
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VhdHeaderTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var header = VhdDynamicHeader.Read(data, null);
+            var bytes = header.ToBytes();
+            var again = VhdDynamicHeader.Read(bytes, null);
+            if (!again.ToBytes().AsSpan().SequenceEqual(bytes)) throw new InvalidOperationException("Dynamic header does not round-trip.");
+            // Locator data as paths: the bytes after the header stand in for the data each locator points at.
+            var rest = data.Length > VhdConstants.DynamicHeaderSize ? data[VhdConstants.DynamicHeaderSize..] : [];
+            foreach (var l in header.Locators)
+                if (l.InUse) VhdParentPaths.Decode(l.PlatformCode, rest[..Math.Min(rest.Length, (int)Math.Min(l.DataLength, 4096u))]);
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VdiHeaderTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var header = VdiHeader.Read(data, null);
+            var bytes = header.ToBytes();
+            var again = VdiHeader.Read(bytes, null);
+            if (!again.ToBytes().AsSpan().SequenceEqual(bytes)) throw new InvalidOperationException("VDI header does not round-trip.");
+        }
+        catch (DiscemuException) { }
     }
 }
