@@ -2,6 +2,8 @@ using System.Text;
 using Discemu.Block;
 using Discemu.FileSystems;
 using Discemu.FileSystems.Iso9660;
+using Discemu.Formats.Vdi;
+using Discemu.Formats.Vhd;
 using Discemu.Formats;
 using Discemu.Formats.Dmg;
 using Discemu.Partitions;
@@ -31,6 +33,9 @@ internal static class FuzzTargets
     /// <summary>The targets by name.</summary>
     public static IReadOnlyDictionary<string, FuzzTarget> All { get; } = new Dictionary<string, FuzzTarget>(StringComparer.Ordinal)
     {
+        ["vhd-footer"] = VhdFooterTarget,
+        ["vhd"] = VhdHeaderTarget,
+        ["vdi"] = VdiHeaderTarget,
         ["iso9660"] = Iso9660Target,
         ["rock-ridge"] = RockRidgeTarget,
         ["el-torito"] = ElToritoTarget,
@@ -594,6 +599,50 @@ internal static class FuzzTargets
             var buffer = new byte[64 << 10];
             for (long pos = 0; pos < device.Length && pos < (8L << 20); pos += buffer.Length)
                 device.Read(pos, buffer.AsSpan(0, (int)Math.Min(buffer.Length, device.Length - pos)));
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VhdFooterTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var footer = VhdFooter.Read(data, null);
+            _ = footer.VirtualSize;
+            // A footer that parses must serialise back to itself, and resizing it must keep its size rule.
+            var again = VhdFooter.Read(footer.ToBytes(), null);
+            if (again != footer) throw new InvalidOperationException($"Footer does not round-trip: {footer} became {again}.");
+            long size = Math.Min(footer.CurrentSize / 512 * 512, VhdConstants.MaxVirtualSize);
+            var resized = footer.WithSize(size);
+            if (resized.VirtualSize != size) throw new InvalidOperationException($"A footer resized to {size} reads as {resized.VirtualSize}.");
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VhdHeaderTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var header = VhdDynamicHeader.Read(data, null);
+            var bytes = header.ToBytes();
+            var again = VhdDynamicHeader.Read(bytes, null);
+            if (!again.ToBytes().AsSpan().SequenceEqual(bytes)) throw new InvalidOperationException("Dynamic header does not round-trip.");
+            // Locator data as paths: the bytes after the header stand in for the data each locator points at.
+            var rest = data.Length > VhdConstants.DynamicHeaderSize ? data[VhdConstants.DynamicHeaderSize..] : [];
+            foreach (var l in header.Locators)
+                if (l.InUse) VhdParentPaths.Decode(l.PlatformCode, rest[..Math.Min(rest.Length, (int)Math.Min(l.DataLength, 4096u))]);
+        }
+        catch (DiscemuException) { }
+    }
+
+    private static void VdiHeaderTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var header = VdiHeader.Read(data, null);
+            var bytes = header.ToBytes();
+            var again = VdiHeader.Read(bytes, null);
+            if (!again.ToBytes().AsSpan().SequenceEqual(bytes)) throw new InvalidOperationException("VDI header does not round-trip.");
         }
         catch (DiscemuException) { }
     }

@@ -22,7 +22,9 @@ public sealed class FormatRegistry
         Dmg.DmgFormat.Instance,
         Vhdx.VhdxFormat.Instance,
         Vmdk.VmdkFormat.Instance,
-        Ewf.EwfFormat.Instance);
+        Ewf.EwfFormat.Instance,
+        Vhd.VhdFormat.Instance,
+        Vdi.VdiFormat.Instance);
 
     /// <summary>The registered formats in registration order.</summary>
     public IReadOnlyList<ImageFormat> Formats => _formats;
