@@ -208,17 +208,17 @@ public sealed partial class AcquisitionEngine
     }
 
     /// <summary>
-    /// Saves the mapfile: first every finished read is written and flushed to the destination, so the
-    /// mapfile never claims data the destination does not hold, even after a crash.
+    /// Saves the mapfile: first every finished read is written (and, with <see cref="AcquisitionOptions.SyncToDisk"/>,
+    /// flushed) to the destination, so the mapfile never claims data the destination does not hold, even after a crash.
     /// </summary>
     private void SaveMap()
     {
         if (_options.MapfilePath is null) return;
         _pipeline.Drain();
-        if (_sink is RandomAccessSink random) random.Flush();
+        if (_options.SyncToDisk && _sink is RandomAccessSink random) random.Flush();
         var header = _options.MapfileHeader ?? new MapfileHeader("discemu", "", "", DateTimeOffset.UtcNow);
         var state = new MapfileState(_map, _position, _phase, _pass);
-        Mapfile.Save(_options.MapfilePath, Mapfile.Format(state, header, DateTimeOffset.UtcNow, Mapfile.Describe(_phase, _pass, _forward)));
+        Mapfile.Save(_options.MapfilePath, Mapfile.Format(state, header, DateTimeOffset.UtcNow, Mapfile.Describe(_phase, _pass, _forward)), _options.SyncToDisk);
         _lastSave = _clock.Elapsed;
     }
 

@@ -82,6 +82,13 @@ public sealed record AcquisitionOptions
     /// <summary>The most time between mapfile saves (they also happen at every phase change, at the end and on cancellation).</summary>
     public TimeSpan MapfileInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// At each mapfile save, flush the destination to disk and fsync the mapfile (default), so not even a power
+    /// loss leaves a mapfile that claims data the destination lost. Without it saves are still ordered and
+    /// atomic, which is all a killed process needs.
+    /// </summary>
+    public bool SyncToDisk { get; init; } = true;
+
     /// <summary>The clock; null for the real one.</summary>
     public IAcquisitionClock? Clock { get; init; }
 

@@ -118,11 +118,14 @@ public static class Mapfile
 
     /// <summary>
     /// Replaces the mapfile at <paramref name="path"/> atomically: the text goes to a temporary file in
-    /// the same folder, is flushed to disk, and is renamed over the old file, so a crash at any moment
-    /// leaves either the old or the new mapfile, never a torn one.
+    /// the same folder, is flushed to disk (unless <paramref name="flushToDisk"/> is false), and is renamed over
+    /// the old file, so a crash at any moment leaves either the old or the new mapfile, never a torn one.
     /// </summary>
+    /// <param name="path">The mapfile.</param>
+    /// <param name="text">Its new content.</param>
+    /// <param name="flushToDisk">fsync the new file before the rename (needed against power loss, not against a killed process).</param>
     /// <exception cref="ImageAccessException">The file cannot be written.</exception>
-    public static void Save(string path, string text)
+    public static void Save(string path, string text, bool flushToDisk = true)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(text);
@@ -132,7 +135,7 @@ public static class Mapfile
             using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 fs.Write(Encoding.UTF8.GetBytes(text));
-                fs.Flush(flushToDisk: true);
+                fs.Flush(flushToDisk);
             }
             File.Move(temp, path, overwrite: true);
         }
