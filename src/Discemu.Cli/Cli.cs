@@ -89,6 +89,7 @@ public static class Cli
         root.Subcommands.Add(RebaseCommand.Build(ctx));
         root.Subcommands.Add(DdCommand.Build(ctx));
         root.Subcommands.Add(SnapshotCommand.Build(ctx));
+        root.Subcommands.Add(AcquireCommand.Build(ctx));
         return root;
     }
 }
