@@ -154,7 +154,9 @@ public static class AcquisitionSinks
         var dev = request.Resume || device ? FileDevice.Open(request.Path, writable: true) : FileDevice.Create(request.Path, request.Size);
         try
         {
-            if (dev.IsBlockDevice ? dev.Length < request.Size : dev.Length != request.Size)
+            // ddrescue leaves its output file only as long as what it wrote: a resumed file may be shorter.
+            if (request.Resume && !dev.IsBlockDevice && dev.Length < request.Size) dev.Resize(request.Size);
+            if (dev.Length < request.Size)
                 throw new BadArgumentException($"The destination holds {dev.Length} bytes but the source has {request.Size}.", request.Path);
         }
         catch
