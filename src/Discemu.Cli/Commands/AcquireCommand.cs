@@ -43,7 +43,11 @@ internal static class AcquireCommand
         var direct = new Option<bool>("--direct", "-d") { Description = "Read the source with O_DIRECT (no page cache, exact sector errors)" };
         var verify = new Option<bool>("--verify") { Description = "Re-read the destination and compare its hashes" };
         var verifySource = new Option<bool>("--verify-source") { Description = "Re-read the source and compare its hashes" };
-        var mapInterval = new Option<double>("--map-interval") { Description = "Most seconds between mapfile saves (default 5)", DefaultValueFactory = _ => 5, HelpName = "seconds" };
+        var mapInterval = new Option<string?>("--map-interval")
+        {
+            Description = "Seconds between mapfile saves, and between saves that also flush the destination and fsync the mapfile (default 5,300)",
+            HelpName = "save[,sync]",
+        };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing destination and ignore its mapfile" };
         var quiet = CommonOptions.Quiet();
         var caseNumber = new Option<string?>("--case") { Description = "Case number (logs; stored in formats that hold it)", HelpName = "text" };
@@ -65,8 +69,7 @@ internal static class AcquireCommand
         {
             string destination = parse.GetValue(dest)!;
             var (skipInitial, skipMax) = ParseSkip(parse.GetValue(skipSize));
-            double interval = parse.GetValue(mapInterval);
-            if (!(interval >= 0)) throw new BadArgumentException("--map-interval must be zero or more seconds.");
+            var (saveInterval, syncInterval) = ParseMapInterval(parse.GetValue(mapInterval));
             using var cts = new CancellationTokenSource();
             using var signals = new SignalHandlers(cts);
             var request = new AcquisitionRequest
@@ -106,7 +109,8 @@ internal static class AcquireCommand
                     Sequential = parse.GetValue(sequential),
                     Fill = ParseFill(parse.GetValue(fill)),
                     Hashes = AcquisitionHashes.Parse(parse.GetValue(hash)),
-                    MapfileInterval = TimeSpan.FromSeconds(interval),
+                    MapfileInterval = saveInterval,
+                    SyncInterval = syncInterval,
                     CancellationToken = cts.Token,
                 },
                 ToolName = Cli.ToolName,
@@ -159,6 +163,20 @@ internal static class AcquireCommand
         long? initial = parts[0].Length == 0 ? null : SizeParser.Parse(parts[0], "skip size");
         long? max = parts.Length == 2 && parts[1].Length > 0 ? SizeParser.Parse(parts[1], "maximum skip size") : null;
         return (initial, max);
+    }
+
+    /// <summary><c>save[,sync]</c> in seconds (fractions allowed); the sync interval is never shorter than the save interval.</summary>
+    private static (TimeSpan Save, TimeSpan Sync) ParseMapInterval(string? text)
+    {
+        if (text is null) return (TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
+        var parts = text.Split(',');
+        static double Seconds(string s, string text)
+            => double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) && v >= 0 && v < 1e9
+                ? v : throw new BadArgumentException($"Invalid --map-interval '{text}': expected save[,sync] in seconds.");
+        if (parts.Length > 2) throw new BadArgumentException($"Invalid --map-interval '{text}': expected save[,sync] in seconds.");
+        double save = Seconds(parts[0], text);
+        double sync = parts.Length == 2 ? Seconds(parts[1], text) : Math.Max(save, 300);
+        return (TimeSpan.FromSeconds(save), TimeSpan.FromSeconds(Math.Max(save, sync)));
     }
 
     /// <summary>ddrescue's interval syntax: a number of seconds, or with an s, m, h or d suffix.</summary>

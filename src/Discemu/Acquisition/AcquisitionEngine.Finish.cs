@@ -41,7 +41,6 @@ public sealed partial class AcquisitionEngine
         if (_pipeline.HashedUpTo < _size)
         {
             if (_sink is not RandomAccessSink random) throw new InvalidOperationException("A sequential destination received data out of order.");
-            random.Flush();
             _pipeline.WriteEnabled = false;
             _pipeline.ResumeInOrderHashing();
             _stage = AcquisitionStage.Hashing;

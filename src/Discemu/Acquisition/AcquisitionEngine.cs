@@ -40,6 +40,7 @@ public sealed partial class AcquisitionEngine
     private long _position;
     private TimeSpan _start;
     private TimeSpan _lastSave;
+    private TimeSpan _lastSync;
     private TimeSpan _lastProgress;
     private long _lastProgressBytes;
     private TimeSpan _stageStart;
@@ -208,17 +209,25 @@ public sealed partial class AcquisitionEngine
     }
 
     /// <summary>
-    /// Saves the mapfile: first every finished read is written (and, with <see cref="AcquisitionOptions.SyncToDisk"/>,
-    /// flushed) to the destination, so the mapfile never claims data the destination does not hold, even after a crash.
+    /// Saves the mapfile: first every finished read is written to the destination (and, every
+    /// <see cref="AcquisitionOptions.SyncInterval"/>, flushed to disk with the mapfile), so the mapfile never claims
+    /// data the destination does not hold, even after a crash.
     /// </summary>
     private void SaveMap()
     {
         if (_options.MapfilePath is null) return;
         _pipeline.Drain();
-        if (_options.SyncToDisk && _sink is RandomAccessSink random) random.Flush();
+        var now = _clock.Elapsed;
+        bool sync = _options.SyncInterval is { } every && now - _lastSync >= every;
+        if (_sink is RandomAccessSink random)
+        {
+            if (sync) random.Flush();
+            else random.Checkpoint();
+        }
+        if (sync) _lastSync = now;
         var header = _options.MapfileHeader ?? new MapfileHeader("discemu", "", "", DateTimeOffset.UtcNow);
         var state = new MapfileState(_map, _position, _phase, _pass);
-        Mapfile.Save(_options.MapfilePath, Mapfile.Format(state, header, DateTimeOffset.UtcNow, Mapfile.Describe(_phase, _pass, _forward)), _options.SyncToDisk);
+        Mapfile.Save(_options.MapfilePath, Mapfile.Format(state, header, DateTimeOffset.UtcNow, Mapfile.Describe(_phase, _pass, _forward)), sync);
         _lastSave = _clock.Elapsed;
     }
 

@@ -83,11 +83,12 @@ public sealed record AcquisitionOptions
     public TimeSpan MapfileInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// At each mapfile save, flush the destination to disk and fsync the mapfile (default), so not even a power
-    /// loss leaves a mapfile that claims data the destination lost. Without it saves are still ordered and
-    /// atomic, which is all a killed process needs.
+    /// The least time between synced saves (default 5 minutes, as GNU ddrescue; null never syncs): such a save first
+    /// flushes the destination to disk and fsyncs the mapfile, so not even a power loss leaves a mapfile claiming
+    /// data the destination lost. Every other save is ordered after the writes and atomic, which is all a killed
+    /// process needs; like ddrescue and dd, the end of the run does not force the destination to disk.
     /// </summary>
-    public bool SyncToDisk { get; init; } = true;
+    public TimeSpan? SyncInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The clock; null for the real one.</summary>
     public IAcquisitionClock? Clock { get; init; }
@@ -101,8 +102,11 @@ public sealed record AcquisitionOptions
     /// <summary>Stops the run: the mapfile is saved and <see cref="OperationCanceledException"/> is thrown.</summary>
     public CancellationToken CancellationToken { get; init; }
 
-    /// <summary>Bytes per pipeline buffer (a multiple of the cluster is used; default 4 MiB).</summary>
-    public int BufferSize { get; init; } = 4 << 20;
+    /// <summary>
+    /// Bytes per pipeline buffer (a multiple of the cluster is used; default 1 MiB). Small buffers keep the memory
+    /// the reads copy into hot in the caches; their number bounds the memory in flight.
+    /// </summary>
+    public int BufferSize { get; init; } = 1 << 20;
 
     /// <summary>Pipeline buffers in flight (default 8).</summary>
     public int Buffers { get; init; } = 8;
@@ -123,6 +127,7 @@ public sealed record AcquisitionOptions
         if (RetryPasses < 0) throw new BadArgumentException("The number of retries cannot be negative.");
         if (Fill.Length is < 1 or > 4096) throw new BadArgumentException("The fill pattern must hold 1 to 4096 bytes.");
         if (MapfileInterval < TimeSpan.Zero) throw new BadArgumentException("The mapfile interval cannot be negative.");
+        if (SyncInterval < TimeSpan.Zero) throw new BadArgumentException("The sync interval cannot be negative.");
         if (BufferSize < 4096 || Buffers < 2) throw new BadArgumentException("The pipeline needs at least two buffers of 4 KiB.");
     }
 }

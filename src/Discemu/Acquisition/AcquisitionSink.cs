@@ -67,11 +67,17 @@ public abstract class RandomAccessSink : AcquisitionSink
     /// <summary>Reads back what was written (for the final hash pass).</summary>
     public abstract void Read(long offset, Span<byte> buffer);
 
-    /// <summary>Makes every completed write durable (called before each mapfile save).</summary>
+    /// <summary>Makes every completed write durable on disk (called before a synced mapfile save).</summary>
     public abstract void Flush();
 
+    /// <summary>
+    /// Makes every completed write survive the end of this process, though not necessarily a power loss (called
+    /// before every mapfile save): a format that caches metadata in memory writes it out. The default flushes.
+    /// </summary>
+    public virtual void Checkpoint() => Flush();
+
     /// <inheritdoc/>
-    public override void Complete(IReadOnlyDictionary<string, string> hashes) => Flush();
+    public override void Complete(IReadOnlyDictionary<string, string> hashes) => Checkpoint();
 }
 
 /// <summary>
@@ -93,14 +99,19 @@ public sealed class DeviceSink : RandomAccessSink
 {
     private readonly BlockDevice _device;
     private readonly IReadOnlyList<string> _files;
+    private readonly bool _writesThrough;
 
     /// <summary>Wraps <paramref name="device"/>, which the sink owns and disposes.</summary>
     /// <param name="device">A writable device at least as large as the media.</param>
     /// <param name="path">The destination's name.</param>
     /// <param name="formatName">The format written.</param>
     /// <param name="files">The files making up the destination (defaults to <paramref name="path"/>).</param>
+    /// <param name="writesThrough">
+    /// True when every write reaches the operating system at once (raw files and devices), so a checkpoint has
+    /// nothing to do; false (the default) when the device may cache metadata, so a checkpoint flushes it.
+    /// </param>
     /// <exception cref="ArgumentException">The device is read-only.</exception>
-    public DeviceSink(BlockDevice device, string path, string formatName, IReadOnlyList<string>? files = null)
+    public DeviceSink(BlockDevice device, string path, string formatName, IReadOnlyList<string>? files = null, bool writesThrough = false)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(path);
@@ -110,6 +121,7 @@ public sealed class DeviceSink : RandomAccessSink
         Path = path;
         FormatName = formatName;
         _files = files ?? [path];
+        _writesThrough = writesThrough;
     }
 
     /// <summary>The device written.</summary>
@@ -138,6 +150,12 @@ public sealed class DeviceSink : RandomAccessSink
 
     /// <inheritdoc/>
     public override void Flush() => _device.Flush();
+
+    /// <inheritdoc/>
+    public override void Checkpoint()
+    {
+        if (!_writesThrough) _device.Flush();
+    }
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

@@ -165,7 +165,7 @@ public static class AcquisitionSinks
             throw;
         }
         BlockDevice target = dev.Length == request.Size ? dev : new SubRangeDevice(dev, 0, request.Size, ownsInner: true);
-        return new DeviceSink(target, request.Path, "raw");
+        return new DeviceSink(target, request.Path, "raw", writesThrough: true);
     }
 
     private static DeviceSink CreateSplit(SinkRequest request, long split)
@@ -182,7 +182,7 @@ public static class AcquisitionSinks
                 if (part.Length != Math.Max(length, 0))
                     throw new BadArgumentException($"The piece holds {part.Length} bytes, expected {length}.", names[i]);
             }
-            return new DeviceSink(new ConcatDevice(parts), request.Path, "raw", names);
+            return new DeviceSink(new ConcatDevice(parts), request.Path, "raw", names, writesThrough: true);
         }
         catch
         {

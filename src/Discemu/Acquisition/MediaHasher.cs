@@ -16,7 +16,7 @@ public sealed record VerificationResult(IReadOnlyDictionary<string, string> Hash
 /// </summary>
 public static class MediaHasher
 {
-    private const int ChunkSize = 4 << 20;
+    private const int ChunkSize = 1 << 20;
 
     /// <summary>Hashes <paramref name="device"/> and compares with <paramref name="expected"/>.</summary>
     /// <param name="device">What to read.</param>
@@ -36,7 +36,7 @@ public static class MediaHasher
         var algorithms = AcquisitionHashes.Parse(string.Join(',', expected.Keys));
         long unreadable = 0;
         var pool = new System.Collections.Concurrent.BlockingCollection<ChunkBuffer>();
-        for (int i = 0; i < 4; i++) pool.Add(new ChunkBuffer(ChunkSize));
+        for (int i = 0; i < 8; i++) pool.Add(new ChunkBuffer(ChunkSize));
         IReadOnlyDictionary<string, string> hashes;
         using (var hasher = new MultiHasher(algorithms))
         {

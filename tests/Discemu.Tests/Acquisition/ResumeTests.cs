@@ -29,7 +29,7 @@ public sealed class ResumeTests
         MinReadRate = 50_000_000,
         MapfilePath = map,
         MapfileHeader = new MapfileHeader("discemu", "test", "acquire test", DateTimeOffset.UnixEpoch),
-        SyncToDisk = false,
+        SyncInterval = null,
     };
 
     [Fact]
