@@ -103,6 +103,7 @@ public static class Cli
         root.Subcommands.Add(GetCommand.Build(ctx));
         root.Subcommands.Add(TreeCommand.Build(ctx));
         root.Subcommands.Add(FsInfoCommand.Build(ctx));
+        root.Subcommands.Add(AcquireCommand.Build(ctx));
         return root;
     }
 }

@@ -32,6 +32,9 @@ internal sealed class ChunkBuffer
     /// <summary>The whole buffer.</summary>
     public Span<byte> Span => _array.AsSpan(_start, Length);
 
+    /// <summary>The whole buffer as memory (for handing a chunk to other threads).</summary>
+    public Memory<byte> Memory => _array.AsMemory(_start, Length);
+
     /// <summary>A part of the buffer.</summary>
     public Span<byte> Slice(int start, int length) => Span.Slice(start, length);
 }
