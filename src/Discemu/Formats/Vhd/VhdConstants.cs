@@ -38,6 +38,9 @@ internal static class VhdConstants
     /// <summary>The largest virtual disk: 2040 GiB, the limit of Hyper-V and qemu-img (block offsets are 32-bit sector numbers).</summary>
     public const long MaxVirtualSize = 2040L << 30;
 
+    /// <summary>The largest disk size a footer may give when read (64 TiB; Azure's fixed disks reach 32 TiB).</summary>
+    public const ulong MaxReadableSize = 1UL << 46;
+
     /// <summary>Parent locator entries in a dynamic disk header.</summary>
     public const int LocatorCount = 8;
 

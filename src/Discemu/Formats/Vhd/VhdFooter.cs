@@ -63,8 +63,8 @@ internal readonly record struct VhdFooter
             throw new UnsupportedFeatureException($"VHD disk type {type} is not supported (only fixed, dynamic and differencing disks exist).", path);
         ulong current = BinaryPrimitives.ReadUInt64BigEndian(data[48..]);
         ulong original = BinaryPrimitives.ReadUInt64BigEndian(data[40..]);
-        // qemu-img and Hyper-V stop at 2040 GiB; anything far beyond that is damage, not a disk.
-        if (current > (ulong)MaxVirtualSize * 2) throw new CorruptImageException($"The VHD {where} gives a disk size of {current} bytes, beyond what the format can hold.", path);
+        // qemu-img and Hyper-V create at most 2040 GiB, Azure's fixed disks reach 32 TiB; far beyond that is damage.
+        if (current > MaxReadableSize) throw new CorruptImageException($"The VHD {where} gives a disk size of {current} bytes, beyond what the format can hold.", path);
         return new VhdFooter
         {
             Features = BinaryPrimitives.ReadUInt32BigEndian(data[8..]),
