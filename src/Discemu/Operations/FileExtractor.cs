@@ -93,7 +93,7 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ImageAccessException($"Could not write '{dest}': {e.Message}", dest, e);
+            throw new ImageAccessException($"Could not write: {e.Message}", dest, e);
         }
     }
 
@@ -103,7 +103,7 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
             throw new CorruptImageException($"Directory '{shown}' is reached twice in the tree.", fileSystem.DisplayPath);
         if (IsLink(dest) || File.Exists(dest))
         {
-            if (!options.Overwrite) throw new BadArgumentException($"'{dest}' exists and is not a directory (use --force to replace it).");
+            if (!options.Overwrite) throw new BadArgumentException("Exists and is not a directory (use --force to replace it).", dest);
             File.Delete(dest);
         }
         bool existed = Directory.Exists(dest);
@@ -161,9 +161,9 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
     private void PrepareTarget(string dest)
     {
         bool link = IsLink(dest);
-        if (!link && Directory.Exists(dest)) throw new BadArgumentException($"'{dest}' is a directory.");
+        if (!link && Directory.Exists(dest)) throw new BadArgumentException("Is a directory.", dest);
         if (!link && !File.Exists(dest)) return;
-        if (!options.Overwrite) throw new BadArgumentException($"'{dest}' exists (use --force to overwrite).");
+        if (!options.Overwrite) throw new BadArgumentException("Exists (use --force to overwrite).", dest);
         File.Delete(dest); // removes a link itself, never its target
     }
 
