@@ -21,7 +21,7 @@ internal static class CatCommand
             using var opened = common.Open(ctx, parse, arg.Image);
             var entry = opened.FileSystem.Lookup(arg.InnerPath);
             if (entry.Kind != FileSystemEntryKind.File)
-                throw new BadArgumentException($"{arg.InnerPath}: {(entry.IsDirectory ? "Is a directory" : "Not a regular file")}.");
+                throw new BadArgumentException(entry.IsDirectory ? "Is a directory." : "Not a regular file.", opened.FileSystem.DescribePath(arg.InnerPath));
             using var content = opened.FileSystem.OpenFile(entry);
             var output = ctx.OpenBinaryOut();
             byte[] buffer = ArrayPool<byte>.Shared.Rent(Chunk);

@@ -31,7 +31,7 @@ internal static class GetCommand
                 string folder = given ?? ".";
                 if (isRoot) destination = folder;
                 else destination = Path.Join(folder, FileExtractor.SafeName(entry.Name)
-                    ?? throw new BadArgumentException($"{arg.InnerPath}: the name cannot be a file name; give DEST."));
+                    ?? throw new BadArgumentException("The name cannot be a file name; give DEST.", fs.DescribePath(arg.InnerPath)));
             }
             else destination = given;
             var extractor = new FileExtractor(fs, new FileExtractOptions

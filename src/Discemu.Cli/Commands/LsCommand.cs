@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Discemu.Cli.Output;
 using Discemu.FileSystems;
 
 namespace Discemu.Cli.Commands;
@@ -24,17 +25,10 @@ internal static class LsCommand
             var entry = fs.Lookup(arg.InnerPath);
             bool l = parse.GetValue(longFormat);
             var guard = new WalkGuard(fs);
-            if (!entry.IsDirectory)
-            {
-                WriteEntries(ctx.Out, [(entry, arg.InnerPath)], l);
-                return 0;
-            }
-            if (!parse.GetValue(recursive))
-            {
-                WriteEntries(ctx.Out, guard.List(entry, arg.InnerPath).Select(e => (e, e.Name)).ToList(), l);
-                return 0;
-            }
-            WriteRecursive(ctx.Out, guard, entry, NormalizePath(arg.InnerPath), l, first: true);
+            using var output = new BufferedOutput(ctx.Out);
+            if (!entry.IsDirectory) WriteEntries(output, [(entry, arg.InnerPath)], l);
+            else if (!parse.GetValue(recursive)) WriteEntries(output, guard.List(entry, arg.InnerPath).Select(e => (e, e.Name)).ToList(), l);
+            else WriteRecursive(output, guard, entry, NormalizePath(arg.InnerPath), l, first: true);
             return 0;
         }, file: parse.GetValue(target)));
         return cmd;

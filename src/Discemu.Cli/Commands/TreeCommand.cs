@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Discemu.Cli.Output;
 using Discemu.FileSystems;
 
 namespace Discemu.Cli.Commands;
@@ -19,11 +20,12 @@ internal static class TreeCommand
             var fs = opened.FileSystem;
             string shown = LsCommand.NormalizePath(arg.InnerPath);
             var root = fs.Lookup(shown);
-            ctx.Out.WriteLine(LsCommand.Printable(shown) + Suffix(root));
+            using var output = new BufferedOutput(ctx.Out);
+            output.WriteLine(LsCommand.Printable(shown) + Suffix(root));
             int dirs = 0, files = 0;
-            if (root.IsDirectory) Draw(ctx.Out, new WalkGuard(fs), root, shown, "", ref dirs, ref files);
-            ctx.Out.WriteLine();
-            ctx.Out.WriteLine($"{dirs} director{(dirs == 1 ? "y" : "ies")}, {files} file{(files == 1 ? "" : "s")}");
+            if (root.IsDirectory) Draw(output, new WalkGuard(fs), root, shown, "", ref dirs, ref files);
+            output.WriteLine();
+            output.WriteLine($"{dirs} director{(dirs == 1 ? "y" : "ies")}, {files} file{(files == 1 ? "" : "s")}");
             return 0;
         }, file: parse.GetValue(target)));
         return cmd;

@@ -68,7 +68,7 @@ public abstract class FileSystem : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         var stack = new List<FileSystemEntry> { Root };
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length > MaxPathDepth) throw new BadArgumentException($"{path}: the path is deeper than {MaxPathDepth} components.");
+        if (parts.Length > MaxPathDepth) throw new BadArgumentException($"The path is deeper than {MaxPathDepth} components.", DescribePath(path));
         foreach (var part in parts)
         {
             if (part == ".") continue;
@@ -78,7 +78,7 @@ public abstract class FileSystem : IDisposable
                 continue;
             }
             var current = stack[^1];
-            if (!current.IsDirectory) throw new BadArgumentException($"{path}: Not a directory.");
+            if (!current.IsDirectory) throw new BadArgumentException("Not a directory.", DescribePath(path));
             var child = FindChild(current, part);
             if (child is null) return null;
             stack.Add(child);
@@ -90,7 +90,10 @@ public abstract class FileSystem : IDisposable
     /// <exception cref="BadArgumentException">Nothing exists at <paramref name="path"/>, or a component before the last is not a directory.</exception>
     /// <exception cref="CorruptImageException">A directory on the way is damaged.</exception>
     public FileSystemEntry Lookup(string path)
-        => TryLookup(path) ?? throw new BadArgumentException($"{path}: No such file or directory.");
+        => TryLookup(path) ?? throw new BadArgumentException("No such file or directory.", DescribePath(path));
+
+    /// <summary>How errors name a path inside this file system: <c>image:/path</c> when the image is known.</summary>
+    public string DescribePath(string path) => DisplayPath is null ? path : $"{DisplayPath}:{path}";
 
     /// <summary>
     /// The child of <paramref name="directory"/> called <paramref name="name"/>: an exact match first, then a

@@ -93,7 +93,7 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ImageAccessException($"Could not write '{dest}': {e.Message}", dest, e);
+            throw new ImageAccessException($"Could not write: {e.Message}", dest, e);
         }
     }
 
@@ -103,7 +103,7 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
             throw new CorruptImageException($"Directory '{shown}' is reached twice in the tree.", fileSystem.DisplayPath);
         if (IsLink(dest) || File.Exists(dest))
         {
-            if (!options.Overwrite) throw new BadArgumentException($"'{dest}' exists and is not a directory (use --force to replace it).");
+            if (!options.Overwrite) throw new BadArgumentException("Exists and is not a directory (use --force to replace it).", dest);
             File.Delete(dest);
         }
         bool existed = Directory.Exists(dest);
@@ -131,9 +131,8 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
 
     private void ExtractFile(FileSystemEntry file, string dest)
     {
-        PrepareTarget(dest);
-        using (var content = fileSystem.OpenFile(file))
-        using (var output = new FileStream(dest, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        using (var content = fileSystem.OpenFile(file)) // a file that cannot be read fails before anything is created
+        using (var output = CreateExclusive(dest, () => new FileStream(dest, FileMode.CreateNew, FileAccess.Write, FileShare.None)))
         {
             _created.Add(dest);
             CopySparse(content, output);
@@ -150,21 +149,30 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
             Skip($"{shown}: the symbolic link's target is empty or holds a NUL; skipped.");
             return;
         }
-        PrepareTarget(dest);
-        File.CreateSymbolicLink(dest, target);
+        CreateExclusive(dest, () => File.CreateSymbolicLink(dest, target));
         _created.Add(dest);
         _result.Symlinks++;
         if (link.Modified is { } m) LinuxNative.SetTimesNoFollow(dest, link.Accessed ?? m, m);
     }
 
-    /// <summary>Makes room for a new file or link at <paramref name="dest"/>: refuses or (with Overwrite) removes what is there, never a directory.</summary>
-    private void PrepareTarget(string dest)
+    /// <summary>
+    /// Creates a file or link with <paramref name="create"/> (which must fail when the name exists, as O_EXCL
+    /// does); when something is in the way, refuses or (with Overwrite) removes it — never a directory, and a
+    /// link is removed itself, never its target — and tries once more.
+    /// </summary>
+    private T CreateExclusive<T>(string dest, Func<T> create)
     {
-        bool link = IsLink(dest);
-        if (!link && Directory.Exists(dest)) throw new BadArgumentException($"'{dest}' is a directory.");
-        if (!link && !File.Exists(dest)) return;
-        if (!options.Overwrite) throw new BadArgumentException($"'{dest}' exists (use --force to overwrite).");
-        File.Delete(dest); // removes a link itself, never its target
+        try
+        {
+            return create();
+        }
+        catch (IOException) when (IsLink(dest) || Path.Exists(dest))
+        {
+            if (!IsLink(dest) && Directory.Exists(dest)) throw new BadArgumentException("Is a directory.", dest);
+            if (!options.Overwrite) throw new BadArgumentException("Exists (use --force to overwrite).", dest);
+            File.Delete(dest);
+            return create();
+        }
     }
 
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
@@ -172,27 +180,30 @@ public sealed class FileExtractor(FileSystem fileSystem, FileExtractOptions opti
     private void CopySparse(BlockDevice content, FileStream output)
     {
         long length = content.Length;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyChunk);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(CopyChunk, Math.Max(length, 1)));
         try
         {
+            long end = 0; // end of the last data written
             for (long pos = 0; pos < length;)
             {
-                var status = content.GetStatus(pos, length - pos);
+                // Small files are copied whole; larger ones skip what the source reports as holes.
+                var status = length <= CopyChunk ? new BlockStatus(length, BlockStatusFlags.Data) : content.GetStatus(pos, length - pos);
                 if (status.IsZero)
                 {
                     pos += status.Length;
                     continue;
                 }
-                for (long end = pos + status.Length; pos < end;)
+                for (long runEnd = pos + status.Length; pos < runEnd;)
                 {
-                    int n = (int)Math.Min(CopyChunk, end - pos);
+                    int n = (int)Math.Min(buffer.Length, runEnd - pos);
                     content.Read(pos, buffer.AsSpan(0, n));
                     RandomAccess.Write(output.SafeFileHandle, buffer.AsSpan(0, n), pos);
                     pos += n;
+                    end = pos;
                     _result.Bytes += n;
                 }
             }
-            output.SetLength(length);
+            if (end < length) output.SetLength(length); // a trailing hole
         }
         finally
         {

@@ -89,6 +89,7 @@ public sealed class IsoInteropTests : IDisposable
         using (fs)
         {
             Assert.Equal("joliet", fs.Info.Single(i => i.Key == "names").Value);
+            Assert.Equal(3, fs.Info.Single(i => i.Key == "joliet-level").Value); // both write the UCS-2 level 3 escape, %/E
             AssertSame(HostSnapshot(src, modes: false), FsSnapshot(fs, modes: false));
             // isoinfo (built without iconv) mangles non-ASCII Joliet names: compare the ASCII ones with it.
             var ours = Names(fs, fs.Root, "/").Where(n => System.Text.Ascii.IsValid(n));

@@ -124,6 +124,28 @@ public sealed class IsoParserTests
         Assert.Equal(42UL, RockRidgeInfo.Parse(Read(withInode)).Inode);
     }
 
+    [Theory]
+    [InlineData("%/@", 1)]
+    [InlineData("%/C", 2)]
+    [InlineData("%/E", 3)]
+    [InlineData("%/F", 0)]
+    [InlineData("", 0)]
+    public void JolietEscapeSequences(string escape, int level)
+    {
+        var sector = new byte[2048];
+        System.Text.Encoding.ASCII.GetBytes(escape).CopyTo(sector, 88 + 5);
+        Assert.Equal(level, IsoVolumeDescriptor.ReadJolietLevel(sector));
+    }
+
+    [Theory]
+    [InlineData(0, "BIOS")]
+    [InlineData(1, "PPC")]
+    [InlineData(2, "Mac")]
+    [InlineData(0xEF, "UEFI")]
+    [InlineData(0x42, "0x42")]
+    public void PlatformNames(byte platform, string name)
+        => Assert.Equal(name, new BootEntry(1, platform, true, BootMedia.NoEmulation, 0, 0, 4, 20, null).PlatformName);
+
     [Fact]
     public void BootCatalogChecksumAndEntries()
     {
