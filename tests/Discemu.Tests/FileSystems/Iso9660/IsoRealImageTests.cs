@@ -32,6 +32,26 @@ public sealed class IsoRealImageTests : IDisposable
         }
     }
 
+    [Fact]
+    public void ExtractsWhatIsoinfoExtracts()
+    {
+        string iso = TestData.Real("iso9660.raw");
+        string output = _dir.File("out");
+        var (image, fs) = Open(iso);
+        using var _ = image;
+        using var __ = fs;
+        new Discemu.Operations.FileExtractor(fs, new Discemu.Operations.FileExtractOptions()).Extract(fs.Root, output);
+        var files = Isoinfo(iso).Where(l => l.Mode[0] == '-').ToList();
+        Assert.Equal(files.Count, Directory.GetFiles(output, "*", SearchOption.AllDirectories).Length);
+        foreach (var l in files)
+        {
+            string host = Path.Join(output, l.Directory, IsoNameOf(l.Name));
+            Assert.Equal(PeerTools.RunOk("isoinfo", "-i", iso, "-x", l.Directory + l.Name), File.ReadAllText(host, System.Text.Encoding.Latin1));
+            Assert.Equal(fs.Lookup(l.Directory + l.Name).Modified!.Value.UtcDateTime, File.GetLastWriteTimeUtc(host));
+        }
+        Assert.True(Directory.Exists(Path.Join(output, "LOST_FOUND")));
+    }
+
     private static string IsoNameOf(string isoinfoName) => Discemu.FileSystems.Iso9660.IsoText.StripVersion(isoinfoName, stripDot: true);
 
     [Fact]
