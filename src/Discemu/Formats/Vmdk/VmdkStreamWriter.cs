@@ -88,7 +88,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         {
             file.Write(0, first);
             var writer = new VmdkStreamWriter(path, file, size, header, descriptor);
-            writer.Flush();
+            lock (writer._emitLock) writer.WriteTrailerLocked(durable: false);
             return writer;
         }
         catch
@@ -201,7 +201,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         lock (_writeLock)
         {
             _pipeline.Drain();
-            lock (_emitLock) WriteTrailerLocked();
+            lock (_emitLock) WriteTrailerLocked(durable: true);
         }
     }
 
@@ -210,7 +210,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
     /// written again when it is complete), the last grain table, the grain directory, the footer and
     /// the end-of-stream marker; the file ends there. Caller holds both locks, with the pipeline drained.
     /// </summary>
-    private void WriteTrailerLocked()
+    private void WriteTrailerLocked(bool durable)
     {
         var s = _state.Clone();
         if (_current is { Dirty: true } c)
@@ -233,7 +233,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         WriteAt(s.FilePos, tail);
         s.FilePos += tail.Length;
         if (_file.Length != s.FilePos) _file.Resize(s.FilePos);
-        _file.Flush();
+        if (durable) _file.Flush();
     }
 
     /// <summary>Writes to the file, growing it ahead of the data in large steps.</summary>
@@ -352,7 +352,15 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         if (!disposing) return;
         try
         {
-            if (!_pipeline.Failed) FlushCore();
+            // The trailer completes the image; like qemu-img's default cache mode, closing does not force it to disk.
+            if (!_pipeline.Failed)
+            {
+                lock (_writeLock)
+                {
+                    _pipeline.Drain();
+                    lock (_emitLock) WriteTrailerLocked(durable: false);
+                }
+            }
         }
         finally
         {
