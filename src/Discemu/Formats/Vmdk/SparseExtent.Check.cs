@@ -20,7 +20,7 @@ internal sealed partial class SparseExtent
     /// <param name="baseSector">The extent's first guest sector in the disk (for messages).</param>
     public void Check(ImageCheckResult result, CheckRepair repair, long baseSector)
     {
-        bool fix = repair != CheckRepair.None && _writable;
+        bool fix = (repair & CheckRepair.All) == CheckRepair.All && _writable; // VMDK has no leaks to repair: only -r all changes anything
         lock (_lock)
         {
             long fileLength = _file.Length;

@@ -288,15 +288,9 @@ public sealed partial class VmdkImage : DiskImage, ICheckableImage, IBackingChan
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
+        // Like qemu-img's default cache mode, closing does not force the data to disk: Flush does.
         if (!disposing) return;
-        try
-        {
-            if (_writable) foreach (var e in _extents) e.Flush();
-        }
-        finally
-        {
-            foreach (var e in _extents) e.Dispose();
-            _backing?.Dispose();
-        }
+        foreach (var e in _extents) e.Dispose();
+        _backing?.Dispose();
     }
 }

@@ -46,7 +46,7 @@ internal readonly record struct VmdkSparseLayout(long CapacitySectors, long Desc
 
     /// <summary>
     /// Writes an empty extent at <paramref name="path"/>: the file is sized to the metadata, the grain
-    /// tables stay holes (they read as zeros), and the header is written last.
+    /// tables stay holes (they read as zeros), and the header is written last (the caller flushes).
     /// </summary>
     public void Write(string path, byte[]? descriptor)
     {
@@ -62,7 +62,6 @@ internal readonly record struct VmdkSparseLayout(long CapacitySectors, long Desc
         var header = new byte[Sector];
         Header.Write(header);
         file.Write(0, header);
-        file.Flush();
     }
 
     /// <summary>Writes a directory at <paramref name="sector"/> whose tables follow one another from <paramref name="firstTable"/>.</summary>

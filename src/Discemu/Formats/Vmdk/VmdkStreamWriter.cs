@@ -44,6 +44,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
     private readonly object _writeLock = new();
     private readonly object _emitLock = new();
     private readonly EmitState _state;
+    private readonly bool _hasParent;
     private Chunk? _current;
     private long _minChunk;
 
@@ -54,6 +55,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         _size = size;
         _header = header;
         _descriptor = descriptor;
+        _hasParent = descriptor.ParentFileNameHint is not null;
         _state = new EmitState((long)header.Overhead * Sector, new uint[header.GdEntries]);
         int workers = Math.Max(1, Environment.ProcessorCount);
         _pipeline = new Pipeline(this, workers, workers * 2 + 2);
@@ -86,7 +88,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         {
             file.Write(0, first);
             var writer = new VmdkStreamWriter(path, file, size, header, descriptor);
-            writer.Flush();
+            lock (writer._emitLock) writer.WriteTrailerLocked(durable: false);
             return writer;
         }
         catch
@@ -147,7 +149,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
                 int within = (int)(offset % ChunkBytes);
                 int n = Math.Min(data.Length, ChunkBytes - within);
                 data[..n].CopyTo(chunk.Input.AsSpan(within));
-                chunk.Dirty = true;
+                chunk.Touch(within, n);
                 offset += n;
                 data = data[n..];
             }
@@ -179,10 +181,15 @@ internal sealed partial class VmdkStreamWriter : DiskImage
             {
                 long index = offset / ChunkBytes;
                 long chunkEnd = Math.Min(end, (index + 1) * ChunkBytes);
+                int within = (int)(offset % ChunkBytes), n = (int)(chunkEnd - offset);
                 if (_current is { } c && c.Index == index)
-                    c.Input.AsSpan((int)(offset % ChunkBytes), (int)(chunkEnd - offset)).Clear();
+                {
+                    c.Input.AsSpan(within, n).Clear();
+                    if (_hasParent) c.Touch(within, n);
+                }
                 else if (index < _minChunk) throw OrderError(offset);
-                // A chunk not started yet reads as zeros already: nothing to store.
+                else if (_hasParent) ChunkFor(index).Touch(within, n); // zeros over the parent must be stored
+                // Without a parent a chunk not started yet reads as zeros already: nothing to store.
                 offset = chunkEnd;
             }
         }
@@ -194,7 +201,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         lock (_writeLock)
         {
             _pipeline.Drain();
-            lock (_emitLock) WriteTrailerLocked();
+            lock (_emitLock) WriteTrailerLocked(durable: true);
         }
     }
 
@@ -203,7 +210,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
     /// written again when it is complete), the last grain table, the grain directory, the footer and
     /// the end-of-stream marker; the file ends there. Caller holds both locks, with the pipeline drained.
     /// </summary>
-    private void WriteTrailerLocked()
+    private void WriteTrailerLocked(bool durable)
     {
         var s = _state.Clone();
         if (_current is { Dirty: true } c)
@@ -226,7 +233,7 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         WriteAt(s.FilePos, tail);
         s.FilePos += tail.Length;
         if (_file.Length != s.FilePos) _file.Resize(s.FilePos);
-        _file.Flush();
+        if (durable) _file.Flush();
     }
 
     /// <summary>Writes to the file, growing it ahead of the data in large steps.</summary>
@@ -247,7 +254,8 @@ internal sealed partial class VmdkStreamWriter : DiskImage
             c.GrainSector[i] = -1;
             if (grain * GrainBytes >= _size) continue;
             var input = c.Input.AsSpan(i * GrainBytes, GrainBytes);
-            if (SparseIO.IsZero(input)) continue;
+            // Grains never written are not stored; zero grains neither, unless a parent would show through them.
+            if ((c.Touched & (1 << i)) == 0 || (!_hasParent && SparseIO.IsZero(input))) continue;
             int length = VmdkCompression.Deflate(input, c.Output.AsSpan(outPos + GrainMarkerHeader));
             VmdkMarker.WriteGrainHead(c.Output.AsSpan(outPos), (ulong)(grain * DefaultGrainSectors), (uint)length);
             int total = (GrainMarkerHeader + length + Sector - 1) / Sector * Sector;
@@ -318,12 +326,21 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         public long Index;
         public long Sequence;
         public int OutputLength;
-        public bool Dirty;
+        public int Touched;
+
+        /// <summary>True when something was written into the chunk.</summary>
+        public bool Dirty => Touched != 0;
+
+        /// <summary>Marks the grains a write of <paramref name="length"/> bytes at <paramref name="within"/> touches.</summary>
+        public void Touch(int within, int length)
+        {
+            for (int g = within / GrainBytes; g <= (within + length - 1) / GrainBytes; g++) Touched |= 1 << g;
+        }
 
         public void Reset(long index)
         {
             Index = index;
-            Dirty = false;
+            Touched = 0;
             OutputLength = 0;
             Array.Clear(Input);
         }
@@ -335,7 +352,15 @@ internal sealed partial class VmdkStreamWriter : DiskImage
         if (!disposing) return;
         try
         {
-            if (!_pipeline.Failed) FlushCore();
+            // The trailer completes the image; like qemu-img's default cache mode, closing does not force it to disk.
+            if (!_pipeline.Failed)
+            {
+                lock (_writeLock)
+                {
+                    _pipeline.Drain();
+                    lock (_emitLock) WriteTrailerLocked(durable: false);
+                }
+            }
         }
         finally
         {

@@ -178,16 +178,19 @@ public sealed class VmdkChainTests : IDisposable
         AssertQemuCompare(child, expected);
     }
 
-    [Fact]
-    public void ConvertWithABackingFileWritesOnlyWhatDiffers()
+    [Theory]
+    [InlineData("monolithicSparse")]
+    [InlineData("streamOptimized")]
+    public void ConvertWithABackingFileWritesOnlyWhatDiffers(string subformat)
     {
         PeerTools.Require("qemu-img");
         var (_, model) = MakeBase();
         Pattern(100_000, 77).CopyTo(model, 1_000_000);
+        model.AsSpan(0, 300_000).Clear(); // zeros over the parent's data must be stored, or the parent shows through
         string src = _dir.File("changed.raw");
         File.WriteAllBytes(src, model);
         string child = _dir.File("delta.vmdk");
-        var (code, _, err) = CliHarness.Run("convert", "-O", "vmdk", "-B", "base.vmdk", src, child);
+        var (code, _, err) = CliHarness.Run("convert", "-O", "vmdk", "-o", $"subformat={subformat}", "-B", "base.vmdk", src, child);
         Assert.True(code == 0, err);
         Assert.True(new FileInfo(child).Length < 1 << 20, "the delta holds more than the differing grains");
         AssertQemuCompare(child, src);
