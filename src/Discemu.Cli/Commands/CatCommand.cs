@@ -18,7 +18,7 @@ internal static class CatCommand
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             var arg = ImagePathArgument.Parse(parse.GetValue(target)!);
-            using var opened = common.Open(ctx, parse, arg.Image);
+            using var opened = common.Open(ctx, parse, arg);
             var entry = opened.FileSystem.Lookup(arg.InnerPath);
             if (entry.Kind != FileSystemEntryKind.File)
                 throw new BadArgumentException(entry.IsDirectory ? "Is a directory." : "Not a regular file.", opened.FileSystem.DescribePath(arg.InnerPath));

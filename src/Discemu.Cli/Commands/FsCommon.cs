@@ -4,7 +4,7 @@ using Discemu.Formats;
 
 namespace Discemu.Cli.Commands;
 
-/// <summary>The options every file command shares (-f, -t, --session, --names) and opening IMAGE[:/path].</summary>
+/// <summary>The options every file command shares (-f, -t, --session, --names) and opening IMAGE[:N][:/path].</summary>
 internal sealed class FsCommon
 {
     public Option<string?> Format { get; } = CommonOptions.Format();
@@ -21,20 +21,24 @@ internal sealed class FsCommon
         command.Options.Add(Names);
     }
 
-    /// <summary>Opens the image (with its backing chain, read-only) and the file system on it.</summary>
-    public OpenedFileSystem Open(CliContext ctx, ParseResult parse, string image)
+    /// <summary>
+    /// Opens the image (with its backing chain; read-only unless <paramref name="writable"/>) and the file system
+    /// in it: in the partition the argument names, else on the whole disk, else in its one partition holding one.
+    /// </summary>
+    public OpenedFileSystem Open(CliContext ctx, ParseResult parse, ImagePathArgument arg, bool writable = false)
     {
-        var disk = ctx.Open(image, ctx.FormatOption(parse, Format));
+        var disk = ctx.Open(arg.Image, ctx.FormatOption(parse, Format), writable);
         try
         {
-            var fs = FileSystemRegistry.Default.Open(disk, new FileSystemOpenOptions
+            var volume = VolumeLocator.Open(disk, arg.Partition, new FileSystemOpenOptions
             {
                 Type = parse.GetValue(Type),
                 Session = parse.GetValue(Session),
                 Names = parse.GetValue(Names),
-                DisplayPath = image,
+                DisplayPath = arg.Image,
+                Writable = writable,
             });
-            return new OpenedFileSystem(disk, fs);
+            return new OpenedFileSystem(disk, volume);
         }
         catch
         {
@@ -44,15 +48,15 @@ internal sealed class FsCommon
     }
 }
 
-/// <summary>An image and the file system opened on it, disposed together.</summary>
-internal sealed class OpenedFileSystem(DiskImage image, FileSystem fileSystem) : IDisposable
+/// <summary>An image and the file system opened in it, disposed together.</summary>
+internal sealed class OpenedFileSystem(DiskImage image, OpenedVolume volume) : IDisposable
 {
     public DiskImage Image { get; } = image;
-    public FileSystem FileSystem { get; } = fileSystem;
+    public FileSystem FileSystem => volume.FileSystem;
 
     public void Dispose()
     {
-        FileSystem.Dispose();
+        volume.Dispose();
         Image.Dispose();
     }
 }

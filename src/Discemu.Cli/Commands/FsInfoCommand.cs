@@ -16,7 +16,7 @@ internal static class FsInfoCommand
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             var arg = ImagePathArgument.Parse(parse.GetValue(target)!);
-            using var opened = common.Open(ctx, parse, arg.Image);
+            using var opened = common.Open(ctx, parse, arg);
             var fs = opened.FileSystem;
             var facts = new List<KeyValuePair<string, object?>>
             {

@@ -20,7 +20,7 @@ internal static class GetCommand
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             var arg = ImagePathArgument.Parse(parse.GetValue(target)!);
-            using var opened = common.Open(ctx, parse, arg.Image);
+            using var opened = common.Open(ctx, parse, arg);
             var fs = opened.FileSystem;
             var entry = fs.Lookup(arg.InnerPath);
             string? given = parse.GetValue(dest);

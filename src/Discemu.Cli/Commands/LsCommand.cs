@@ -6,7 +6,7 @@ using Discemu.FileSystems;
 
 namespace Discemu.Cli.Commands;
 
-/// <summary><c>ls [-l] [-R] IMAGE[:/path]</c>: lists a directory of the file system in an image, like ls.</summary>
+/// <summary><c>ls [-l] [-R] IMAGE[:N][:/path]</c>: lists a directory of the file system in an image, like ls.</summary>
 internal static class LsCommand
 {
     public static Command Build(CliContext ctx)
@@ -14,13 +14,13 @@ internal static class LsCommand
         var common = new FsCommon();
         var longFormat = new Option<bool>("-l") { Description = "Long listing: mode, links, owner, group, size, date, name" };
         var recursive = new Option<bool>("-R") { Description = "List subdirectories recursively" };
-        var target = CommonOptions.File("IMAGE[:/path]");
+        var target = CommonOptions.File("IMAGE[:N][:/path]");
         var cmd = new Command("ls", "List files in the file system of an image") { longFormat, recursive, target };
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             var arg = ImagePathArgument.Parse(parse.GetValue(target)!);
-            using var opened = common.Open(ctx, parse, arg.Image);
+            using var opened = common.Open(ctx, parse, arg);
             var fs = opened.FileSystem;
             var entry = fs.Lookup(arg.InnerPath);
             bool l = parse.GetValue(longFormat);

@@ -4,19 +4,19 @@ using Discemu.FileSystems;
 
 namespace Discemu.Cli.Commands;
 
-/// <summary><c>tree IMAGE[:/path]</c>: the directory tree drawn like the tree command, with its summary line.</summary>
+/// <summary><c>tree IMAGE[:N][:/path]</c>: the directory tree drawn like the tree command, with its summary line.</summary>
 internal static class TreeCommand
 {
     public static Command Build(CliContext ctx)
     {
         var common = new FsCommon();
-        var target = CommonOptions.File("IMAGE[:/path]");
+        var target = CommonOptions.File("IMAGE[:N][:/path]");
         var cmd = new Command("tree", "Show the directory tree of the file system in an image") { target };
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             var arg = ImagePathArgument.Parse(parse.GetValue(target)!);
-            using var opened = common.Open(ctx, parse, arg.Image);
+            using var opened = common.Open(ctx, parse, arg);
             var fs = opened.FileSystem;
             string shown = LsCommand.NormalizePath(arg.InnerPath);
             var root = fs.Lookup(shown);

@@ -35,3 +35,7 @@ public sealed class BadArgumentException(string message, string? path = null, Ex
 /// <summary>An image file could not be accessed (missing, permission, I/O error).</summary>
 public sealed class ImageAccessException(string message, string? path = null, Exception? inner = null)
     : DiscemuException(message, path, inner);
+
+/// <summary>A file system (or image) has no room left for what was asked; nothing that existed before was lost.</summary>
+public sealed class DiskFullException(string message, string? path = null, Exception? inner = null)
+    : DiscemuException(message, path, inner);

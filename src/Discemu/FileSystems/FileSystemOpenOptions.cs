@@ -18,6 +18,12 @@ public sealed record FileSystemOpenOptions
     /// </summary>
     public string? Names { get; init; }
 
+    /// <summary>
+    /// Open for editing: the file system then implements <see cref="IWritableFileSystem"/> (the device must be
+    /// writable). A type that cannot write refuses with <see cref="UnsupportedFeatureException"/>.
+    /// </summary>
+    public bool Writable { get; init; }
+
     /// <summary>The file name used in error messages (the image's path); null takes it from the device when it is a <see cref="Formats.DiskImage"/>.</summary>
     public string? DisplayPath { get; init; }
 }
