@@ -108,8 +108,18 @@ public sealed class FileDevice : BlockDevice
     /// <inheritdoc/>
     protected override void WriteCore(long offset, ReadOnlySpan<byte> data) => RandomAccess.Write(_handle, data, offset);
 
+    /// <summary>
+    /// When set, <see cref="BlockDevice.Flush"/> does nothing (qemu's <c>cache=unsafe</c>): for scratch targets
+    /// whose durability does not matter, where a driver's ordering flushes would force the host to write
+    /// back everything written so far.
+    /// </summary>
+    public bool SkipFlush { get; set; }
+
     /// <inheritdoc/>
-    protected override void FlushCore() => RandomAccess.FlushToDisk(_handle);
+    protected override void FlushCore()
+    {
+        if (!SkipFlush) RandomAccess.FlushToDisk(_handle);
+    }
 
     /// <inheritdoc/>
     protected override void WriteZeroesCore(long offset, long length, bool mayUnmap)

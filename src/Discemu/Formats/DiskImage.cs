@@ -33,6 +33,14 @@ public abstract class DiskImage : BlockDevice
     /// <summary>Bytes the image occupies on the host, or null when unknown.</summary>
     public virtual long? ActualSize => null;
 
+    /// <summary>
+    /// Switches the image to qemu's <c>cache=unsafe</c>: its host files are never flushed to stable storage, not even
+    /// by the driver's own ordering barriers (a VHDX log commit, for instance). Crash safety is lost; what is
+    /// written still reaches the disk when the host writes it back. For copy targets (<c>convert</c>'s default).
+    /// Formats that never flush on their own ignore it.
+    /// </summary>
+    public virtual void UseUnsafeCache() { }
+
     /// <summary>Format-specific facts for <c>info</c> (JSON-friendly values: string, number, bool, nested lists and dictionaries).</summary>
     public virtual IReadOnlyList<KeyValuePair<string, object?>> FormatSpecific => [];
 

@@ -45,6 +45,7 @@ public sealed record CopyOptions
     /// <summary>
     /// Flush the target to stable storage when the copy ends (default true). <c>qemu-img convert</c>'s
     /// default cache mode (<c>unsafe</c>) does not: the data then reaches the disk when the host writes it back.
+    /// False also switches a <see cref="Formats.DiskImage"/> target to <see cref="Formats.DiskImage.UseUnsafeCache"/>.
     /// </summary>
     public bool FlushTarget { get; init; } = true;
 

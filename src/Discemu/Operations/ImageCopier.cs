@@ -30,6 +30,7 @@ public sealed partial class ImageCopier
         _source = source;
         _target = target;
         _options = options;
+        if (!options.FlushTarget && target is DiskImage image) image.UseUnsafeCache();
         if (options.Compress)
         {
             _compressor = target as ICompressedWriter ?? throw new NotSupportedException(CompressionUnsupportedMessage);

@@ -19,7 +19,8 @@ public sealed record PartitionPath(string ImagePath, int? PartitionNumber, strin
 
     /// <summary>
     /// Splits <paramref name="text"/>. The whole text when it names an existing file; else the longest prefix
-    /// before a ':' that names an existing file and is followed by <c>N</c>, <c>N:/path</c> or <c>/path</c>; else
+    /// before a ':' that names an existing file and is followed by <c>N</c>, <c>N:/path</c> or <c>/path</c> (or any
+    /// other text not starting with a digit, read as a path relative to the root: <c>disc.iso:isolinux/isolinux.cfg</c>); else
     /// (no such file: opening will name the missing image) the first such split, skipping a Windows drive letter.
     /// </summary>
     /// <param name="text">What the user typed.</param>
@@ -37,7 +38,12 @@ public sealed record PartitionPath(string ImagePath, int? PartitionNumber, strin
         for (int k = colons.Count - 1; k >= 0; k--)
         {
             int at = colons[k];
-            if (at > 0 && fileExists(text[..at]) && TryParseRest(text, at, out var found)) return found;
+            if (at > 0 && fileExists(text[..at]))
+            {
+                if (TryParseRest(text, at, out var found)) return found;
+                if (at + 1 < text.Length && !char.IsAsciiDigit(text[at + 1]))
+                    return new PartitionPath(text[..at], null, "/" + text[(at + 1)..]); // a relative inner path
+            }
         }
         foreach (int at in colons)
         {

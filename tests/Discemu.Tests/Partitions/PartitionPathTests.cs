@@ -26,7 +26,8 @@ public sealed class PartitionPathTests : IDisposable
     [InlineData("a:3", "a", 3, null)]
     [InlineData("missing.img:4:/f", "missing.img", 4, "/f")]          // nothing exists: the first plausible split
     [InlineData("missing.img", "missing.img", null, null)]
-    [InlineData("a:notanumber", "a:notanumber", null, null)]           // not a partition suffix: the whole text is the image
+    [InlineData("a:notanumber", "a", null, "/notanumber")]             // not a partition suffix: a path relative to the root
+    [InlineData("b:notanumber", "b:notanumber", null, null)]           // ... but only after an existing image
     [InlineData(@"C:\images\disk.img:2", @"C:\images\disk.img", 2, null)] // a drive letter is not a split
     public void PathsSplitIntoImagePartitionAndInnerPath(string text, string image, int? partition, string? inner)
     {

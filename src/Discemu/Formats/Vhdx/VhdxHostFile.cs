@@ -52,6 +52,9 @@ internal sealed class VhdxHostFile : IDisposable
     private readonly List<(long Offset, long Length)> _zeroed = [];
     private long _virtualLength;
 
+    /// <summary>Makes <see cref="Flush"/> a no-op on the host file (cache=unsafe).</summary>
+    public void SkipFlushes() => _file.SkipFlush = true;
+
     public VhdxHostFile(FileDevice file)
     {
         _file = file;

@@ -109,6 +109,9 @@ public sealed partial class VhdxImage
     }
 
     /// <inheritdoc/>
+    public override void UseUnsafeCache() => _file.SkipFlushes();
+
+    /// <inheritdoc/>
     protected override void FlushCore()
     {
         lock (_allocLock)
