@@ -28,6 +28,16 @@ internal static class FuzzSeeds
             "79228162514264337593543950335E", "compression_type=zstd,cluster_size=2M",
         ];
         for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
+        string[] mapfiles =
+        [
+            "# Mapfile. Created by GNU ddrescue version 1.27\n# current_pos  current_status  current_pass\n0x00120000     ?               1\n"
+                + "#      pos        size  status\n0x00000000  0x00117000  +\n0x00117000  0x00000200  -\n0x00117200  0x00001000  /\n"
+                + "0x00118200  0x00007E00  *\n0x00120000  0x00048000  ?\n",
+            "1024 *\n0 700 +\n700 0144 -\n0x320 300 *# comment\n1100 400 +\n",
+            "0 + 1\n4096 512 +\n",
+            "0 ? 1\n",
+        ];
+        for (int i = 0; i < mapfiles.Length; i++) yield return ("ddrescue-mapfile", $"map{i}", Encoding.UTF8.GetBytes(mapfiles[i]));
     }
 
     private static byte[] PadTo(byte[] data, int length)

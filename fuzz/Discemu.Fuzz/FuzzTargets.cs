@@ -29,6 +29,7 @@ internal static class FuzzTargets
         ["image"] = ImageTarget,
         ["options"] = OptionsTarget,
         ["probe"] = ProbeTarget,
+        ["ddrescue-mapfile"] = MapfileTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -184,5 +185,22 @@ internal static class FuzzTargets
         }
         if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
             throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
+    }
+
+    private static void MapfileTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var state = Acquisition.Mapfile.Parse(Encoding.UTF8.GetString(data));
+            // A mapfile that parses must format and parse back to the same blocks.
+            var header = new Acquisition.MapfileHeader("fuzz", "0", "fuzz", DateTimeOffset.UnixEpoch);
+            var again = Acquisition.Mapfile.Parse(Acquisition.Mapfile.Format(state, header, DateTimeOffset.UnixEpoch, "fuzz"));
+            if (!again.Map.Blocks.SequenceEqual(state.Map.Blocks) || again.CurrentPosition != state.CurrentPosition || again.Phase != state.Phase || again.Pass != state.Pass)
+                throw new InvalidOperationException("The mapfile does not round-trip.");
+            long size = state.Map.Size;
+            state.Map.JoinSubsectors(512);
+            if (state.Map.Size != size) throw new InvalidOperationException("Joining subsectors changed the map's size.");
+        }
+        catch (DiscemuException) { }
     }
 }
