@@ -57,7 +57,10 @@ public sealed record SinkRequest(string Path, long Size, string Format, ImageOpe
 /// </summary>
 public static class AcquisitionSinks
 {
-    private static readonly Dictionary<string, Func<SinkRequest, SequentialSink>> Sequential = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Formats written by sequential sinks, by registry name; built-in ones are listed here by hand.</summary>
+    private static readonly Dictionary<string, Func<SinkRequest, SequentialSink>> Sequential = new(StringComparer.OrdinalIgnoreCase)
+    {
+    };
     private static readonly Lock Gate = new();
 
     /// <summary>The widest split-piece number accepted (3 digits: up to 999 pieces).</summary>

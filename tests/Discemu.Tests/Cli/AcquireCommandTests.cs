@@ -223,6 +223,21 @@ public sealed class AcquireCommandTests
     }
 
     [Fact]
+    public void TheSourceIsNeverADestination()
+    {
+        using var dir = new TempDir();
+        string src = Source(dir);
+        string hash = CliHarness.Sha256(src);
+        string link = dir.File("link.raw");
+        File.CreateSymbolicLink(link, src);
+        Assert.Contains("the source itself", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--force", src, src)));
+        Assert.Contains("the source itself", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--force", src, link)));
+        Assert.Contains("the source itself", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--force", "--map", src, src, dir.File("d.raw"))));
+        Assert.Contains("named twice", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--map", dir.File("d.raw"), src, dir.File("d.raw"))));
+        Assert.Equal(hash, CliHarness.Sha256(src));
+    }
+
+    [Fact]
     public void MissingSourceIsAnAccessError()
     {
         using var dir = new TempDir();
