@@ -181,7 +181,10 @@ public static class AcquisitionJob
             identity = SourceIdentity.Describe(request.Source, "raw", direct.Length, direct.IsBlockDevice);
             return direct;
         }
-        var image = request.Opener.Open(request.Source, new ImageOpenOptions { Format = request.SourceFormat });
+        // A disk is imaged as it is: its content is never probed (a failing first or last sector would stop the
+        // job before it started, and a disk holding an image file's header is still a disk).
+        string? format = request.SourceFormat ?? (isDevice ? "raw" : null);
+        var image = request.Opener.Open(request.Source, new ImageOpenOptions { Format = format });
         identity = SourceIdentity.Describe(request.Source, image.Format.Name, image.Length, isDevice);
         return image;
     }
