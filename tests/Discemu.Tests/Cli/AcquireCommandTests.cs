@@ -66,6 +66,24 @@ public sealed class AcquireCommandTests
     }
 
     [Fact]
+    public void RawDestinationIsSparseUnlessAskedOtherwise()
+    {
+        using var dir = new TempDir();
+        string src = dir.File("zeros.raw");
+        var bytes = new byte[4 << 20];
+        new Random(3).NextBytes(bytes.AsSpan(0, 1 << 20));
+        File.WriteAllBytes(src, bytes);
+        string sparse = dir.File("sparse.raw"), full = dir.File("full.raw");
+        Assert.Equal(0, CliHarness.Run("acquire", "-q", src, sparse).Code);
+        Assert.Equal(0, CliHarness.Run("acquire", "-q", "--no-sparse", src, full).Code);
+        Assert.Equal(bytes, File.ReadAllBytes(sparse));
+        Assert.Equal(bytes, File.ReadAllBytes(full));
+        using (var s = Discemu.Block.FileDevice.Open(sparse, false)) Assert.True(s.GetStatus(2 << 20, 1 << 20).IsZero);
+        using (var f = Discemu.Block.FileDevice.Open(full, false)) Assert.True(f.GetStatus(2 << 20, 1 << 20).HasData);
+        Assert.True(Log(full + ".log.json").GetProperty("options").GetProperty("sparse").GetBoolean() == false);
+    }
+
+    [Fact]
     public void RefusesToOverwriteWithoutForce()
     {
         using var dir = new TempDir();
