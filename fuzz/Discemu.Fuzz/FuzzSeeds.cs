@@ -20,14 +20,6 @@ internal static class FuzzSeeds
         yield return ("image", "pattern", Enumerable.Range(0, 70_000).Select(i => (byte)(i * 31)).ToArray());
         yield return ("image", "empty", []);
         yield return ("probe", "empty", []);
-        yield return ("probe", "zeros", new byte[512]);
-        string[] options =
-        [
-            "cluster_size=64k,compat=1.1", "backing_file=a,,b.img,backing_fmt=qcow2", "size=1.5G", "lazy_refcounts",
-            "=x", "a=1,,", "1E", "8E", "0.5k", "", ",,,,", "refcount_bits=64,extended_l2=on", "preallocation=full",
-            "79228162514264337593543950335E", "compression_type=zstd,cluster_size=2M",
-        ];
-        for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
         string[] mapfiles =
         [
             "# Mapfile. Created by GNU ddrescue version 1.27\n# current_pos  current_status  current_pass\n0x00120000     ?               1\n"
@@ -38,6 +30,14 @@ internal static class FuzzSeeds
             "0 ? 1\n",
         ];
         for (int i = 0; i < mapfiles.Length; i++) yield return ("ddrescue-mapfile", $"map{i}", Encoding.UTF8.GetBytes(mapfiles[i]));
+        yield return ("probe", "zeros", new byte[512]);
+        string[] options =
+        [
+            "cluster_size=64k,compat=1.1", "backing_file=a,,b.img,backing_fmt=qcow2", "size=1.5G", "lazy_refcounts",
+            "=x", "a=1,,", "1E", "8E", "0.5k", "", ",,,,", "refcount_bits=64,extended_l2=on", "preallocation=full",
+            "79228162514264337593543950335E", "compression_type=zstd,cluster_size=2M",
+        ];
+        for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
     }
 
     private static byte[] PadTo(byte[] data, int length)

@@ -27,9 +27,9 @@ internal static class FuzzTargets
     {
         ["qcow2-header"] = Qcow2HeaderTarget,
         ["image"] = ImageTarget,
+        ["ddrescue-mapfile"] = MapfileTarget,
         ["options"] = OptionsTarget,
         ["probe"] = ProbeTarget,
-        ["ddrescue-mapfile"] = MapfileTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -173,20 +173,6 @@ internal static class FuzzTargets
         catch (BadArgumentException) { }
     }
 
-    private static void ProbeTarget(ReadOnlySpan<byte> data)
-    {
-        foreach (var format in FormatRegistry.Default.Formats)
-        {
-            int score = format.Probe(data, data.Length);
-            if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} probe scored {score}.");
-            var trailer = data[Math.Max(0, data.Length - format.TrailerProbeLength)..];
-            score = format.Probe(data, trailer, data.Length);
-            if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} trailer probe scored {score}.");
-        }
-        if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
-            throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
-    }
-
     private static void MapfileTarget(ReadOnlySpan<byte> data)
     {
         try
@@ -202,5 +188,19 @@ internal static class FuzzTargets
             if (state.Map.Size != size) throw new InvalidOperationException("Joining subsectors changed the map's size.");
         }
         catch (DiscemuException) { }
+    }
+
+    private static void ProbeTarget(ReadOnlySpan<byte> data)
+    {
+        foreach (var format in FormatRegistry.Default.Formats)
+        {
+            int score = format.Probe(data, data.Length);
+            if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} probe scored {score}.");
+            var trailer = data[Math.Max(0, data.Length - format.TrailerProbeLength)..];
+            score = format.Probe(data, trailer, data.Length);
+            if (score is < 0 or > 100) throw new InvalidOperationException($"{format.Name} trailer probe scored {score}.");
+        }
+        if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
+            throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
     }
 }

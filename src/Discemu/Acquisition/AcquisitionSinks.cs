@@ -57,10 +57,7 @@ public sealed record SinkRequest(string Path, long Size, string Format, ImageOpe
 /// </summary>
 public static class AcquisitionSinks
 {
-    /// <summary>Formats written by sequential sinks, by registry name; built-in ones are listed here by hand.</summary>
-    private static readonly Dictionary<string, Func<SinkRequest, SequentialSink>> Sequential = new(StringComparer.OrdinalIgnoreCase)
-    {
-    };
+    private static readonly Dictionary<string, Func<SinkRequest, SequentialSink>> Sequential = new(StringComparer.OrdinalIgnoreCase);
     private static readonly Lock Gate = new();
 
     /// <summary>The widest split-piece number accepted (3 digits: up to 999 pieces).</summary>
