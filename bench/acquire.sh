@@ -6,6 +6,7 @@
 #
 # Cases (one line each in the `cases` list below):
 #   raw + MD5, SHA-1, SHA-256:  discemu acquire --hash md5,sha1,sha256   vs   dc3dd hash=md5 hash=sha1 hash=sha256
+#   the same with --no-sparse:  discemu writes the zero runs as data too, as dc3dd does (a fully allocated file)
 #
 # usage: bench/acquire.sh [SIZE]      size of the image, with a K/M/G suffix (default 2G; e.g. 1G, 512M)
 # env:   BENCH_DIR   work files (default /tmp/discemu-bench)
@@ -75,6 +76,7 @@ make_image "$src" "$mib"
 # label | peer name | discemu arguments | peer command | check (after both ran once more untimed; outputs out.d.* and out.p.*)
 cases=(
   "raw md5+sha1+sha256|dc3dd|acquire -q --hash md5,sha1,sha256 $src $work/out.d.raw|dc3dd if=$src of=$work/out.p.raw hash=md5 hash=sha1 hash=sha256 log=$work/out.p.log|check_raw"
+  "raw md5+sha1+sha256 full|dc3dd|acquire -q --no-sparse --hash md5,sha1,sha256 $src $work/out.d.raw|dc3dd if=$src of=$work/out.p.raw hash=md5 hash=sha1 hash=sha256 log=$work/out.p.log|check_raw"
 )
 
 printf '%-6s %-24s %-10s %9s %9s %10s %10s %6s %8s %8s %7s\n' MiB case peer disc_s peer_s disc_MiB/s peer_MiB/s ratio disc_RSS peer_RSS output

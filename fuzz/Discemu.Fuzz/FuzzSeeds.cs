@@ -38,6 +38,16 @@ internal static class FuzzSeeds
         yield return ("image", "pattern", Enumerable.Range(0, 70_000).Select(i => (byte)(i * 31)).ToArray());
         yield return ("image", "empty", []);
         yield return ("probe", "empty", []);
+        string[] mapfiles =
+        [
+            "# Mapfile. Created by GNU ddrescue version 1.27\n# current_pos  current_status  current_pass\n0x00120000     ?               1\n"
+                + "#      pos        size  status\n0x00000000  0x00117000  +\n0x00117000  0x00000200  -\n0x00117200  0x00001000  /\n"
+                + "0x00118200  0x00007E00  *\n0x00120000  0x00048000  ?\n",
+            "1024 *\n0 700 +\n700 0144 -\n0x320 300 *# comment\n1100 400 +\n",
+            "0 + 1\n4096 512 +\n",
+            "0 ? 1\n",
+        ];
+        for (int i = 0; i < mapfiles.Length; i++) yield return ("ddrescue-mapfile", $"map{i}", Encoding.UTF8.GetBytes(mapfiles[i]));
         yield return ("probe", "zeros", new byte[512]);
         string[] options =
         [

@@ -46,6 +46,7 @@ internal static class FuzzTargets
         ["vhdx-metadata"] = VhdxMetadataTarget,
         ["vhdx-log"] = VhdxLogTarget,
         ["image"] = ImageTarget,
+        ["ddrescue-mapfile"] = MapfileTarget,
         ["options"] = OptionsTarget,
         ["probe"] = ProbeTarget,
         ["dmg"] = DmgTarget,
@@ -410,6 +411,23 @@ internal static class FuzzTargets
             options.ThrowOnUnused("fuzz");
         }
         catch (BadArgumentException) { }
+    }
+
+    private static void MapfileTarget(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var state = Acquisition.Mapfile.Parse(Encoding.UTF8.GetString(data));
+            // A mapfile that parses must format and parse back to the same blocks.
+            var header = new Acquisition.MapfileHeader("fuzz", "0", "fuzz", DateTimeOffset.UnixEpoch);
+            var again = Acquisition.Mapfile.Parse(Acquisition.Mapfile.Format(state, header, DateTimeOffset.UnixEpoch, "fuzz"));
+            if (!again.Map.Blocks.SequenceEqual(state.Map.Blocks) || again.CurrentPosition != state.CurrentPosition || again.Phase != state.Phase || again.Pass != state.Pass)
+                throw new InvalidOperationException("The mapfile does not round-trip.");
+            long size = state.Map.Size;
+            state.Map.JoinSubsectors(512);
+            if (state.Map.Size != size) throw new InvalidOperationException("Joining subsectors changed the map's size.");
+        }
+        catch (DiscemuException) { }
     }
 
     private static void ProbeTarget(ReadOnlySpan<byte> data)

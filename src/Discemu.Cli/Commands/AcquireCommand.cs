@@ -40,6 +40,7 @@ internal static class AcquireCommand
         var noScrape = new Option<bool>("--no-scrape", "-n") { Description = "Skip the scraping phase" };
         var fill = new Option<string?>("--fill") { Description = "Hex byte(s) written over unreadable sectors (default 00)", HelpName = "hex" };
         var sequential = new Option<bool>("--sequential") { Description = "Forensic sequential mode: read in order, retry failures sector by sector, never go back" };
+        var noSparse = new Option<bool>("--no-sparse") { Description = "Write zero runs as data (a fully allocated raw file) instead of as holes" };
         var direct = new Option<bool>("--direct", "-d") { Description = "Read the source with O_DIRECT (no page cache, exact sector errors)" };
         var verify = new Option<bool>("--verify") { Description = "Re-read the destination and compare its hashes" };
         var verifySource = new Option<bool>("--verify-source") { Description = "Re-read the source and compare its hashes" };
@@ -62,7 +63,7 @@ internal static class AcquireCommand
         var cmd = new Command("acquire", "Image a (possibly failing) disk, file or image with a rescue mapfile, hashes and logs")
         {
             format, outFormat, options, split, map, log, hash, sectorSize, clusterSize, skipSize, minRate, timeout, retries, reverse,
-            noTrim, noScrape, fill, sequential, direct, verify, verifySource, mapInterval, force, quiet,
+            noTrim, noScrape, fill, sequential, noSparse, direct, verify, verifySource, mapInterval, force, quiet,
             caseNumber, examiner, evidence, description, notes, source, dest,
         };
         cmd.SetAction(parse => ctx.Guard(() =>
@@ -107,6 +108,7 @@ internal static class AcquireCommand
                     NoTrim = parse.GetValue(noTrim),
                     NoScrape = parse.GetValue(noScrape),
                     Sequential = parse.GetValue(sequential),
+                    Sparse = !parse.GetValue(noSparse),
                     Fill = ParseFill(parse.GetValue(fill)),
                     Hashes = AcquisitionHashes.Parse(parse.GetValue(hash)),
                     MapfileInterval = saveInterval,

@@ -97,7 +97,7 @@ public sealed partial class AcquisitionEngine
         _start = _lastSave = _lastProgress = _stageStart = _clock.Elapsed;
         _hasher = _options.Hashes.Count > 0 ? new MultiHasher(_options.Hashes) : null;
         int bufferSize = (int)Math.Max(AlignUp(_options.BufferSize, _cluster), _cluster);
-        _pipeline = new AcquisitionPipeline(_sink, _hasher, bufferSize, _options.Buffers);
+        _pipeline = new AcquisitionPipeline(_sink, _hasher, bufferSize, _options.Buffers, _options.Sparse);
         try
         {
             if (sequential) RunSequential();

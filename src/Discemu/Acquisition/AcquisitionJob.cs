@@ -103,8 +103,6 @@ public static class AcquisitionJob
             SectorSize = sectorSize,
             Case = request.Case,
         };
-        var resume = LoadResume(request, mapPath, source.Length);
-        bool reopen = CheckDestination(request, sinkRequest, resume, mapPath);
         var options = request.Options with
         {
             SectorSize = sectorSize,
@@ -114,6 +112,9 @@ public static class AcquisitionJob
             Hashes = request.Options.Hashes.Count == 0 && (request.Verify || request.VerifySource) ? [AcquisitionHashAlgorithm.Md5] : request.Options.Hashes,
         };
         options.Validate();
+        RefuseOverlap(request.Source, [.. AcquisitionSinks.PlannedFiles(sinkRequest), mapPath, logPrefix + ".json", logPrefix + ".txt"]);
+        var resume = LoadResume(request, mapPath, source.Length);
+        bool reopen = CheckDestination(request, sinkRequest, resume, mapPath);
         var report = new AcquisitionReport
         {
             ToolName = request.ToolName,
@@ -180,9 +181,35 @@ public static class AcquisitionJob
             identity = SourceIdentity.Describe(request.Source, "raw", direct.Length, direct.IsBlockDevice);
             return direct;
         }
-        var image = request.Opener.Open(request.Source, new ImageOpenOptions { Format = request.SourceFormat });
+        // A disk is imaged as it is: its content is never probed (a failing first or last sector would stop the
+        // job before it started, and a disk holding an image file's header is still a disk).
+        string? format = request.SourceFormat ?? (isDevice ? "raw" : null);
+        var image = request.Opener.Open(request.Source, new ImageOpenOptions { Format = format });
         identity = SourceIdentity.Describe(request.Source, image.Format.Name, image.Length, isDevice);
         return image;
+    }
+
+    /// <summary>Refuses a destination, mapfile or log that is the source itself (the same file, through any link).</summary>
+    private static void RefuseOverlap(string source, IReadOnlyList<string> outputs)
+    {
+        string src = Canonical(source);
+        foreach (var output in outputs)
+            if (string.Equals(Canonical(output), src, StringComparison.Ordinal))
+                throw new BadArgumentException($"{output} is the source itself: refusing to overwrite the evidence.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var output in outputs)
+            if (!seen.Add(Canonical(output)))
+                throw new BadArgumentException($"{output} is named twice among the destination, mapfile and logs.");
+    }
+
+    private static string Canonical(string path)
+    {
+        try
+        {
+            var full = Path.GetFullPath(path);
+            return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+        }
+        catch (IOException) { return Path.GetFullPath(path); }
     }
 
     private static bool IsBlockDevice(string path)

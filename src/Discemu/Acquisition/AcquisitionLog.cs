@@ -105,6 +105,7 @@ public static class AcquisitionLog
             w.WriteBoolean("no_trim", o.NoTrim);
             w.WriteBoolean("no_scrape", o.NoScrape);
             w.WriteString("fill", Convert.ToHexStringLower(o.Fill.Span));
+            w.WriteBoolean("sparse", o.Sparse);
             if (o.MinReadRate is { } rate) w.WriteNumber("min_read_rate", rate);
             if (o.ReadTimeout is { } timeout) w.WriteNumber("timeout_seconds", timeout.TotalSeconds);
             if (o.SkipInitial is { } skip) w.WriteNumber("skip_size", skip);

@@ -70,6 +70,13 @@ public sealed record AcquisitionOptions
     /// <summary>The pattern written over unreadable sectors, repeated from offset 0 of the media (default one zero byte).</summary>
     public ReadOnlyMemory<byte> Fill { get; init; } = new byte[1];
 
+    /// <summary>
+    /// Write runs of at least 64 KiB of zeros (whole 4 KiB blocks) as write-zeroes instead of data (default): holes
+    /// in a raw file, zero clusters in an image. The destination reads exactly the same and the hashes are the same;
+    /// it only takes less space and less work. Off writes every byte as data (a fully allocated raw file).
+    /// </summary>
+    public bool Sparse { get; init; } = true;
+
     /// <summary>Hashes of the acquired media (bad sectors as filled).</summary>
     public IReadOnlyList<AcquisitionHashAlgorithm> Hashes { get; init; } = [];
 

@@ -27,12 +27,13 @@ internal sealed class AcquisitionPipeline : IDisposable
     private Chunk? _current;
     private bool _disposed;
 
-    public AcquisitionPipeline(AcquisitionSink sink, MultiHasher? hasher, int bufferSize, int buffers)
+    public AcquisitionPipeline(AcquisitionSink sink, MultiHasher? hasher, int bufferSize, int buffers, bool sparse)
     {
         _sink = sink;
         _hasher = hasher is { Count: > 0 } ? hasher : null;
         _bufferSize = bufferSize;
         _bufferLimit = buffers;
+        Sparse = sparse;
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "discemu-acquire-write" };
         _writer.Start();
     }
@@ -204,10 +205,49 @@ internal sealed class AcquisitionPipeline : IDisposable
         if (item.Chunk is { } c)
         {
             var data = c.Data.Span;
-            if (_sink is RandomAccessSink random) random.Write(c.Start, data);
-            else ((SequentialSink)_sink).Append(data);
+            if (_sink is not RandomAccessSink random) ((SequentialSink)_sink).Append(data);
+            else if (Sparse) WriteSparse(random, c.Start, data);
+            else random.Write(c.Start, data);
         }
         else if (_sink is SequentialSink sequential) sequential.AddError(item.ErrorOffset, item.ErrorLength);
+    }
+
+    /// <summary>The unit of zero detection: blocks of this size aligned on the media.</summary>
+    private const int SparseBlock = 4096;
+
+    /// <summary>The shortest zero run written as write-zeroes rather than as data.</summary>
+    private const int SparseMinRun = 64 << 10;
+
+    /// <summary>Turn runs of zero bytes (whole 4 KiB blocks, at least 64 KiB) into write-zeroes.</summary>
+    public bool Sparse { get; }
+
+    /// <summary>
+    /// Writes a chunk, sending runs of at least <see cref="SparseMinRun"/> zero bytes (in whole media-aligned blocks)
+    /// as write-zeroes: a hole in a raw file, zero clusters in an image. The destination reads the same either way.
+    /// </summary>
+    private static void WriteSparse(RandomAccessSink sink, long offset, ReadOnlySpan<byte> data)
+    {
+        int n = data.Length;
+        int pending = 0;
+        int block = (int)Math.Min((SparseBlock - offset % SparseBlock) % SparseBlock, n);
+        while (block < n)
+        {
+            int runEnd = block;
+            while (runEnd < n)
+            {
+                int e = Math.Min(runEnd + SparseBlock, n);
+                if (data[runEnd..e].IndexOfAnyExcept((byte)0) >= 0) break;
+                runEnd = e;
+            }
+            if (runEnd - block >= SparseMinRun)
+            {
+                if (block > pending) sink.Write(offset + pending, data[pending..block]);
+                sink.WriteZeroes(offset + block, runEnd - block);
+                pending = runEnd;
+            }
+            block = runEnd == block ? block + SparseBlock : runEnd;
+        }
+        if (pending < n) sink.Write(offset + pending, data[pending..]);
     }
 
     public void Dispose()

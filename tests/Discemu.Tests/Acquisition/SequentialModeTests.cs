@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Discemu.Acquisition;
+using Discemu.Tests.Infrastructure;
 using static Discemu.Tests.Acquisition.AcquisitionTestKit;
 
 namespace Discemu.Tests.Acquisition;
@@ -105,5 +107,60 @@ public sealed class SequentialModeTests
         var e = Assert.Throws<AcquisitionInterruptedException>(() => AcquisitionEngine.Run(source, sink, new AcquisitionOptions { CancellationToken = cts.Token }));
         Assert.Null(sink.Completed);
         Assert.Equal(10 * 65536, e.Partial.Recovered);
+    }
+
+    /// <summary>A sequential format writing the media into a plain file, as a stand-in for the E01 writer.</summary>
+    private sealed class FileSequentialSink(SinkRequest request) : SequentialSink
+    {
+        private readonly FileStream _file = new(request.Path, FileMode.CreateNew, FileAccess.Write);
+
+        public static List<(long Offset, long Length)> LastErrors { get; } = [];
+
+        public static IReadOnlyDictionary<string, string>? LastHashes { get; private set; }
+
+        public override string Path => request.Path;
+        public override string FormatName => "test-sequential";
+        public override long Length => request.Size;
+        public override void Append(ReadOnlySpan<byte> data) => _file.Write(data);
+        public override void AddError(long offset, long length) => LastErrors.Add((offset, length));
+        public override void Complete(IReadOnlyDictionary<string, string> hashes) => LastHashes = hashes;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _file.Dispose();
+        }
+    }
+
+    [Fact]
+    public void ASequentialFormatPlugsInThroughTheSinkRegistry()
+    {
+        AcquisitionSinks.RegisterSequential("test-sequential", r => new FileSequentialSink(r));
+        using var dir = new TempDir();
+        string src = dir.File("src.raw");
+        var bytes = new byte[3 << 20];
+        new Random(8).NextBytes(bytes);
+        File.WriteAllBytes(src, bytes);
+        string dst = dir.File("evidence.seq");
+        var report = AcquisitionJob.Run(new AcquisitionRequest
+        {
+            Source = src,
+            Destination = dst,
+            DestinationFormat = "test-sequential",
+            Options = new AcquisitionOptions { Hashes = [AcquisitionHashAlgorithm.Md5] },
+            Case = new CaseMetadata { Examiner = "E. Xaminer" },
+        });
+        Assert.Equal(AcquisitionStatus.Completed, report.Status);
+        Assert.True(report.Options.Sequential);
+        Assert.Equal(bytes, File.ReadAllBytes(dst));
+        Assert.Equal(Md5(bytes), FileSequentialSink.LastHashes!["md5"]);
+        using var log = JsonDocument.Parse(File.ReadAllText(dst + ".log.json"));
+        Assert.Equal("sequential", log.RootElement.GetProperty("mode").GetString());
+        Assert.Equal("test-sequential", log.RootElement.GetProperty("destination").GetProperty("format").GetString());
+
+        // A sequential destination is never reopened: with the mapfile of a run that had progress, the job refuses.
+        var map = Mapfile.Load(dst + ".map");
+        map.Map.Set(0, 1 << 20, RescueBlockStatus.NonTried);
+        Mapfile.Save(dst + ".map", Mapfile.Format(map, new MapfileHeader("t", "1", "x", DateTimeOffset.UtcNow), DateTimeOffset.UtcNow, "x"));
+        Assert.Throws<UnsupportedFeatureException>(() => AcquisitionJob.Run(new AcquisitionRequest { Source = src, Destination = dst, DestinationFormat = "test-sequential" }));
     }
 }

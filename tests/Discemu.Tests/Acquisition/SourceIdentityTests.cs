@@ -93,6 +93,12 @@ public sealed class SourceIdentityTests
             Assert.StartsWith("7:", source.GetProperty("device_numbers").GetString());
             Assert.Equal(4096, source.GetProperty("logical_sector_size").GetInt32());
             Assert.Equal(4096, source.GetProperty("sector_size").GetInt32());
+
+            // Without --direct the device is opened as raw too (never probed for a format).
+            string buffered = dir.File("loop-buffered.raw");
+            var (code2, _, stderr2) = CliHarness.Run("acquire", "-q", loop!, buffered);
+            Assert.True(code2 == 0, stderr2);
+            Assert.Equal(File.ReadAllBytes(backing), File.ReadAllBytes(buffered));
         }
         finally { Detach(loop!); }
     }

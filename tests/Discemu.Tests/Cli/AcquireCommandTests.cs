@@ -66,6 +66,24 @@ public sealed class AcquireCommandTests
     }
 
     [Fact]
+    public void RawDestinationIsSparseUnlessAskedOtherwise()
+    {
+        using var dir = new TempDir();
+        string src = dir.File("zeros.raw");
+        var bytes = new byte[4 << 20];
+        new Random(3).NextBytes(bytes.AsSpan(0, 1 << 20));
+        File.WriteAllBytes(src, bytes);
+        string sparse = dir.File("sparse.raw"), full = dir.File("full.raw");
+        Assert.Equal(0, CliHarness.Run("acquire", "-q", src, sparse).Code);
+        Assert.Equal(0, CliHarness.Run("acquire", "-q", "--no-sparse", src, full).Code);
+        Assert.Equal(bytes, File.ReadAllBytes(sparse));
+        Assert.Equal(bytes, File.ReadAllBytes(full));
+        using (var s = Discemu.Block.FileDevice.Open(sparse, false)) Assert.True(s.GetStatus(2 << 20, 1 << 20).IsZero);
+        using (var f = Discemu.Block.FileDevice.Open(full, false)) Assert.True(f.GetStatus(2 << 20, 1 << 20).HasData);
+        Assert.True(Log(full + ".log.json").GetProperty("options").GetProperty("sparse").GetBoolean() == false);
+    }
+
+    [Fact]
     public void RefusesToOverwriteWithoutForce()
     {
         using var dir = new TempDir();
@@ -220,6 +238,21 @@ public sealed class AcquireCommandTests
         string src = Source(dir, 4096);
         CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", option, value, src, dir.File("x.raw")));
         Assert.False(File.Exists(dir.File("x.raw")));
+    }
+
+    [Fact]
+    public void TheSourceIsNeverADestination()
+    {
+        using var dir = new TempDir();
+        string src = Source(dir);
+        string hash = CliHarness.Sha256(src);
+        string link = dir.File("link.raw");
+        File.CreateSymbolicLink(link, src);
+        Assert.Contains("the source itself", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--force", src, src)));
+        Assert.Contains("the source itself", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--force", src, link)));
+        Assert.Contains("the source itself", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--force", "--map", src, src, dir.File("d.raw"))));
+        Assert.Contains("named twice", CliHarness.AssertOneLineError(CliHarness.Run("acquire", "-q", "--map", dir.File("d.raw"), src, dir.File("d.raw"))));
+        Assert.Equal(hash, CliHarness.Sha256(src));
     }
 
     [Fact]

@@ -79,8 +79,40 @@ public sealed class AcquireKillTests
         Assert.True(log.RootElement.GetProperty("resumed").GetBoolean());
     }
 
-    /// <summary>Runs discemu acquire as a child process; with <paramref name="killAfter"/>, SIGKILLs it that long after its first mapfile save.</summary>
-    private static (bool Killed, int Exit, string Stderr) RunAcquire(string source, string dest, string map, string format, TimeSpan? killAfter)
+    [Fact]
+    public void CtrlCStopsCleanlyWithTheMapfileSavedAndTheLogsWritten()
+    {
+        using var dir = new TempDir();
+        string content = dir.File("disk.img");
+        var bytes = new byte[Size];
+        new Random(32).NextBytes(bytes);
+        File.WriteAllBytes(content, bytes);
+        using var source = FaultyFuseSource.Start(dir, content, Bad, delayMs: 3);
+        string dest = dir.File("interrupted.raw"), map = dest + ".map";
+        var (signalled, exit, stderr) = RunAcquire(source.Path, dest, map, "raw", TimeSpan.FromMilliseconds(300), signal: "INT");
+        Assert.True(signalled);
+        Assert.True(exit == AcquireExitInterrupted, $"exit {exit}: {stderr}");
+        Assert.Contains("interrupted", stderr);
+        var state = Mapfile.Load(map);
+        Assert.NotEqual(RescuePhase.Finished, state.Phase);
+        using (var log = JsonDocument.Parse(File.ReadAllText(dest + ".log.json")))
+        {
+            Assert.Equal("interrupted", log.RootElement.GetProperty("status").GetString());
+            Assert.Equal(state.Map.TotalOf(RescueBlockStatus.Finished), log.RootElement.GetProperty("statistics").GetProperty("bytes_recovered").GetInt64());
+        }
+        var (_, again, stderr2) = RunAcquire(source.Path, dest, map, "raw", null);
+        Assert.True(again == 0, stderr2);
+        foreach (var (o, l) in Bad) Array.Clear(bytes, (int)o, (int)l);
+        Assert.Equal(bytes, File.ReadAllBytes(dest));
+    }
+
+    private const int AcquireExitInterrupted = 130;
+
+    /// <summary>
+    /// Runs discemu acquire as a child process; with <paramref name="killAfter"/>, sends it <paramref name="signal"/>
+    /// (SIGKILL by default) that long after its first mapfile save.
+    /// </summary>
+    private static (bool Killed, int Exit, string Stderr) RunAcquire(string source, string dest, string map, string format, TimeSpan? killAfter, string signal = "KILL")
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
@@ -104,7 +136,15 @@ public sealed class AcquireKillTests
                 if (sinceSave is null && File.Exists(map) && File.GetLastWriteTimeUtc(map) != before) sinceSave = Stopwatch.StartNew();
                 if (sinceSave is not null && sinceSave.Elapsed >= delay)
                 {
-                    try { p.Kill(); } catch (InvalidOperationException) { }
+                    if (signal == "KILL")
+                    {
+                        try { p.Kill(); } catch (InvalidOperationException) { }
+                    }
+                    else
+                    {
+                        using var k = Process.Start(new ProcessStartInfo("kill", ["-" + signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+                        k.WaitForExit();
+                    }
                     killed = true;
                     break;
                 }
