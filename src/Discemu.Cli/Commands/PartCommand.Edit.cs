@@ -9,7 +9,7 @@ namespace Discemu.Cli.Commands;
 
 internal static partial class PartCommand
 {
-    private static readonly string TypeHelp = string.Join('|', PartitionTypes.Aliases.Select(a => a.Name)) + "|GUID|hex byte";
+    private static readonly string TypeHelp = string.Join(", ", PartitionTypes.Aliases.Select(a => a.Name)) + ", a type GUID (GPT) or a type byte in hex (MBR)";
 
     /// <summary><c>part create [-f fmt] [--sector-size N] [--force] IMAGE mbr|gpt</c></summary>
     private static Command BuildCreate(CliContext ctx)
@@ -51,7 +51,7 @@ internal static partial class PartCommand
     {
         var format = CommonOptions.Format();
         var sectorSize = SectorSizeOption();
-        var type = new Option<string>("--type", "-t") { Description = "Partition type (default linux)", HelpName = TypeHelp, DefaultValueFactory = _ => "linux" };
+        var type = new Option<string>("--type", "-t") { Description = "Partition type: " + TypeHelp, HelpName = "type", DefaultValueFactory = _ => "linux" };
         var size = new Option<string?>("--size", "-s") { Description = "Size (k, M, G, T suffixes); default: the rest of the free space", HelpName = "size" };
         var end = new Option<string?>("--end") { Description = "Byte offset just past the partition (instead of --size)", HelpName = "offset" };
         var start = new Option<string?>("--start") { Description = "First byte (default: the first 1 MiB-aligned free place that fits)", HelpName = "offset" };
@@ -123,7 +123,7 @@ internal static partial class PartCommand
     {
         var format = CommonOptions.Format();
         var sectorSize = SectorSizeOption();
-        var type = new Option<string?>("--type", "-t") { Description = "New partition type", HelpName = TypeHelp };
+        var type = new Option<string?>("--type", "-t") { Description = "New partition type: " + TypeHelp, HelpName = "type" };
         var name = new Option<string?>("--name", "-n") { Description = "New partition name (GPT; \"\" clears it)", HelpName = "name" };
         var bootable = new Option<bool>("--bootable") { Description = "Set (or with 'false' clear) the MBR boot flag / GPT legacy-BIOS-bootable attribute" };
         var attrs = new Option<string?>("--attrs") { Description = "Replace the GPT attributes (\"\" clears them)", HelpName = "attrs" };

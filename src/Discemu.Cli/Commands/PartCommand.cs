@@ -16,7 +16,8 @@ internal static partial class PartCommand
         var sectorSize = SectorSizeOption();
         var output = CommonOptions.Output();
         var file = CommonOptions.File("image");
-        var cmd = new Command("part", "List or edit a disk image's partition table (MBR or GPT)") { format, sectorSize, output, file };
+        file.Hidden = true; // shown in the description: a visible parent argument would appear in every subcommand's usage line
+        var cmd = new Command("part", "'part IMAGE' lists a disk image's partition table (MBR or GPT); the commands below edit it") { format, sectorSize, output, file };
         cmd.Subcommands.Add(BuildCreate(ctx));
         cmd.Subcommands.Add(BuildAdd(ctx));
         cmd.Subcommands.Add(BuildRemove(ctx));
