@@ -19,6 +19,7 @@ root=$(dirname "$here")
 work=${BENCH_DIR:-/tmp/discemu-bench}
 runs=${BENCH_RUNS:-1}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 size=$(numfmt --from=iec "${1:-2G}")
 mib=$((size >> 20))
 [ $((mib % 64)) -eq 0 ] && [ "$mib" -gt 0 ] || { echo "the size must be a multiple of 64 MiB" >&2; exit 1; }

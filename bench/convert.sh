@@ -18,6 +18,7 @@ work=${BENCH_DIR:-/tmp/discemu-bench}
 runs=${BENCH_RUNS:-3}
 cold=${BENCH_COLD:-0}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 sizes=("${@:-2}")
 mkdir -p "$work"
 command -v qemu-img >/dev/null || { echo "qemu-img is missing: apt-get install qemu-utils" >&2; exit 1; }

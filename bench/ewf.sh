@@ -17,6 +17,7 @@ work=${BENCH_DIR:-/tmp/discemu-bench-ewf}
 runs=${BENCH_RUNS:-3}
 level=${BENCH_LEVEL:-fast}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 mib=${1:-512}
 mkdir -p "$work"
 command -v ewfacquire >/dev/null || { echo "ewfacquire is missing: apt-get install ewf-tools" >&2; exit 1; }
