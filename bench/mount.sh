@@ -48,11 +48,17 @@ PY
 }
 
 mount_discemu() {
-  coproc DM { "$discemu" mount -r "$iso" "$work/mnt" 2>&1; }
-  read -r line <&"${DM[0]}"
-  case "$line" in mounted*) ;; *) echo "discemu mount failed: $line" >&2; exit 1;; esac
+  : > "$work/discemu.out"
+  "$discemu" mount -r "$iso" "$work/mnt" > "$work/discemu.out" 2>&1 &
+  dm_pid=$!
+  for ((w = 0; w < 600; w++)); do
+    grep -q '^mounted' "$work/discemu.out" && return 0
+    kill -0 "$dm_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "discemu mount failed: $(cat "$work/discemu.out")" >&2; exit 1
 }
-umount_discemu() { "$discemu" umount "$work/mnt"; wait "$DM_PID" 2>/dev/null || true; }
+umount_discemu() { "$discemu" umount "$work/mnt"; wait "$dm_pid" || true; }
 mount_fuseiso() { fuseiso "$iso" "$work/mnt"; }
 umount_fuseiso() { fusermount3 -u "$work/mnt" 2>/dev/null || fusermount -u "$work/mnt" 2>/dev/null || umount "$work/mnt"; }
 
