@@ -104,6 +104,8 @@ public static class Cli
         root.Subcommands.Add(TreeCommand.Build(ctx));
         root.Subcommands.Add(FsInfoCommand.Build(ctx));
         root.Subcommands.Add(AcquireCommand.Build(ctx));
+        root.Subcommands.Add(MountCommand.Build(ctx));
+        root.Subcommands.Add(UmountCommand.Build(ctx));
         return root;
     }
 }
