@@ -20,21 +20,6 @@ public static class CdSector
     private const int EccStart = 12;
 
     private static readonly uint[] EdcTable = BuildEdcTable();
-    private static readonly byte[] GfExp = new byte[512];
-    private static readonly byte[] GfLog = new byte[256];
-
-    static CdSector()
-    {
-        int x = 1;
-        for (int i = 0; i < 255; i++)
-        {
-            GfExp[i] = (byte)x;
-            GfLog[x] = (byte)i;
-            x <<= 1;
-            if ((x & 0x100) != 0) x ^= GfPrimitive;
-        }
-        for (int i = 255; i < 512; i++) GfExp[i] = GfExp[i - 255];
-    }
 
     private static uint[] BuildEdcTable()
     {
@@ -56,11 +41,14 @@ public static class CdSector
         return crc;
     }
 
-    private static byte Mul(byte a, int logB) => a == 0 ? (byte)0 : GfExp[GfLog[a] + logB];
-
-    private static int QWord(int diagonal, int k) => (PColumns * diagonal + (PColumns + 1) * k) % QWordsCovered;
+    /// <summary>Multiplies by the primitive element a (x): one shift and a conditional reduction.</summary>
+    private static int TimesAlpha(int v) => ((v << 1) & 0xFF) ^ ((v >> 7) * (GfPrimitive & 0xFF));
 
     /// <summary>True when every P and Q codeword of the raw sector has zero syndromes (its ECC is consistent).</summary>
+    /// <remarks>
+    /// For a codeword c_0 … c_(n-1), the syndromes are the plain sum and the sum of c_i·a^(n-1-i); the second is
+    /// computed by Horner's rule (multiply the running sum by a, add the next symbol).
+    /// </remarks>
     /// <exception cref="ArgumentException">The sector is not 2352 bytes.</exception>
     public static bool EccValid(ReadOnlySpan<byte> sector)
     {
@@ -70,28 +58,33 @@ public static class CdSector
         {
             for (int col = 0; col < PColumns; col++)
             {
-                byte s0 = 0, s1 = 0;
+                int s0 = 0, s1 = 0;
                 for (int row = 0; row < PRows + 2; row++)
                 {
-                    byte v = region[2 * (col + PColumns * row) + plane];
+                    int v = region[2 * (col + PColumns * row) + plane];
                     s0 ^= v;
-                    s1 ^= Mul(v, PRows + 1 - row);
+                    s1 = TimesAlpha(s1) ^ v;
                 }
-                if (s0 != 0 || s1 != 0) return false;
+                if ((s0 | s1) != 0) return false;
             }
             for (int d = 0; d < QDiagonals; d++)
             {
-                byte s0 = 0, s1 = 0;
+                int s0 = 0, s1 = 0, word = PColumns * d;
                 for (int k = 0; k < QLength; k++)
                 {
-                    byte v = region[2 * QWord(d, k) + plane];
+                    int v = region[2 * word + plane];
                     s0 ^= v;
-                    s1 ^= Mul(v, QLength + 1 - k);
+                    s1 = TimesAlpha(s1) ^ v;
+                    word += PColumns + 1;
+                    if (word >= QWordsCovered) word -= QWordsCovered;
                 }
-                byte q0 = region[2 * (QWordsCovered + d) + plane], q1 = region[2 * (QWordsCovered + QDiagonals + d) + plane];
-                s0 ^= (byte)(q0 ^ q1);
-                s1 ^= (byte)(Mul(q0, 1) ^ q1);
-                if (s0 != 0 || s1 != 0) return false;
+                for (int k = 0; k < 2; k++)
+                {
+                    int v = region[2 * (QWordsCovered + k * QDiagonals + d) + plane];
+                    s0 ^= v;
+                    s1 = TimesAlpha(s1) ^ v;
+                }
+                if ((s0 | s1) != 0) return false;
             }
         }
         return true;
