@@ -69,8 +69,8 @@ internal static class CdConstants
     /// <summary>Bytes of the canonical RIFF/WAVE header (RIFF, fmt and data chunk heads).</summary>
     public const int WavHeaderSize = 44;
 
-    /// <summary>Largest disc the sheet may describe: 100 minutes (more than any CD) bounds every frame count.</summary>
-    public const long MaxFrames = 100L * FramesPerMinute * 100;
+    /// <summary>Largest disc a sheet may describe: 1000 minutes (far more than any CD; a sheet's minutes have at most 3 digits).</summary>
+    public const long MaxFrames = 1000L * FramesPerMinute;
 
     /// <summary>Largest CUE sheet read (real sheets are a few KiB).</summary>
     public const int MaxSheetBytes = 1 << 20;

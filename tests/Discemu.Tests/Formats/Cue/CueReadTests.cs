@@ -78,6 +78,43 @@ public sealed class CueReadTests : IDisposable
     }
 
     [Fact]
+    public void Mode2HeaderlessSectorsReadAndCheck()
+    {
+        var iso = CueTestKit.MakeIso(_dir);
+        var raw = CdSectorEncoder.Form1Image(iso);
+        int n = raw.Length / 2352;
+        var headerless = new byte[n * 2336];
+        for (int i = 0; i < n; i++) raw.AsSpan(i * 2352 + 16, 2336).CopyTo(headerless.AsSpan(i * 2336));
+        headerless[7 * 2336 + 100] ^= 1;
+        File.WriteAllBytes(_dir.File("xa.bin"), headerless);
+        string cue = _dir.File("xa.cue");
+        File.WriteAllText(cue, "FILE \"xa.bin\" BINARY\n  TRACK 01 MODE2/2336\n    INDEX 01 00:00:00\n");
+        using var cd = Assert.IsType<CueImage>(ImageOpener.Default.Open(cue));
+        var expected = (byte[])iso.Clone();
+        expected[7 * 2048 + 100 - 8] ^= 1;
+        Assert.Equal(expected, ReadAll(cd));
+        var r = cd.Check(CheckRepair.None);
+        Assert.Equal(1, r.Corruptions);
+        Assert.Contains(r.Messages, m => m.StartsWith("ERROR sector LBA 7 (MSF 00:02:07), track 1: EDC mismatch (Form 1)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ConcurrentReadsAgree()
+    {
+        var iso = CueTestKit.MakeIso(_dir);
+        string cue = CueTestKit.SingleBin(_dir, iso, out _, out _, "MODE2/2352");
+        using var cd = ImageOpener.Default.Open(cue);
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var rng = new Random(i);
+            long offset = rng.NextInt64(iso.Length - 1);
+            var buffer = new byte[(int)Math.Min(iso.Length - offset, rng.Next(1, 20000))];
+            cd.Read(offset, buffer);
+            Assert.True(iso.AsSpan((int)offset, buffer.Length).SequenceEqual(buffer));
+        });
+    }
+
+    [Fact]
     public void BareBinOfRawSectorsOpensAsOneDataTrack()
     {
         var iso = CueTestKit.MakeIso(_dir);
