@@ -26,9 +26,6 @@ public sealed class CueFormat : ImageFormat
     public override string Description => "CD image: CUE sheet with BIN/WAVE files, or a bare .bin of raw sectors (read-only)";
 
     /// <inheritdoc/>
-    public override IReadOnlyList<string> Aliases => ["bin"];
-
-    /// <inheritdoc/>
     public override IReadOnlyList<string> Extensions => ["cue", "bin"];
 
     /// <summary>Sheets often open with REM, TITLE and PERFORMER lines before the first FILE and TRACK.</summary>
