@@ -58,6 +58,11 @@ internal static class FuzzSeeds
         for (int i = 0; i < options.Length; i++) yield return ("options", $"opt{i:00}", Encoding.UTF8.GetBytes(options[i]));
         foreach (var seed in DmgSeeds()) yield return seed;
         foreach (var seed in VmdkSeeds()) yield return seed;
+        foreach (var (name, text) in CueSheets())
+        {
+            yield return ("cue-sheet", name, Encoding.UTF8.GetBytes(text));
+            yield return ("probe", "cue-" + name, Encoding.UTF8.GetBytes(text));
+        }
         foreach (var (target, name, data) in EwfSeeds()) yield return (target, name, data);
         foreach (var (name, data) in PartitionDisks()) yield return (name.StartsWith("gpt", StringComparison.Ordinal) ? "gpt" : "mbr", name, data);
     }
@@ -348,6 +353,19 @@ internal static class FuzzSeeds
     }
 
     /// <summary>VMDK seeds: descriptors as VMware tools, ovftool and qemu-img write them, sparse headers, a marker stream, and two small images.</summary>
+    /// <summary>CUE sheets: one BIN, several FILEs with PREGAP/POSTGAP/INDEX 00, every mode, WAVE and MOTOROLA files.</summary>
+    private static IEnumerable<(string Name, string Text)> CueSheets()
+    {
+        yield return ("single", "FILE \"disc.bin\" BINARY\r\n  TRACK 01 MODE1/2352\r\n    INDEX 01 00:00:00\r\n  TRACK 02 AUDIO\r\n    INDEX 00 00:02:00\r\n    INDEX 01 00:04:00\r\n");
+        yield return ("multi",
+            "REM GENRE Test\nCATALOG 0000000000000\nPERFORMER \"Someone\"\nTITLE \"Disc\"\n" +
+            "FILE \"data.bin\" BINARY\n  TRACK 01 MODE2/2352\n    FLAGS DCP\n    INDEX 01 00:00:00\n  POSTGAP 00:02:00\n" +
+            "FILE \"a.bin\" MOTOROLA\n  TRACK 02 AUDIO\n    ISRC USXXX0000001\n    PREGAP 00:02:00\n    INDEX 01 00:00:00\n    INDEX 02 00:01:10\n" +
+            "FILE \"b.wav\" WAVE\n  TRACK 03 AUDIO\n    TITLE \"three\"\n    INDEX 00 00:00:00\n    INDEX 01 00:00:33\n");
+        yield return ("mixed-sizes", "FILE a BINARY\nTRACK 01 MODE1/2048\nINDEX 01 00:00:00\nTRACK 02 MODE2/2336\nINDEX 01 00:10:00\nTRACK 03 AUDIO\nINDEX 00 00:20:00\nINDEX 01 00:22:00\n");
+        yield return ("late-start", "FILE \"x y.bin\" BINARY\nTRACK 05 AUDIO\nINDEX 01 01:00:00\nTRACK 99 AUDIO\nINDEX 01 99:59:74\n");
+    }
+
     private static IEnumerable<(string, string, byte[])> VmdkSeeds()
     {
         string[] descriptors =

@@ -6,6 +6,7 @@ using Discemu.Formats.Vdi;
 using Discemu.Formats.Vhd;
 using Discemu.Formats;
 using Discemu.Formats.Dmg;
+using Discemu.Formats.Cue;
 using Discemu.Partitions;
 using Discemu.Formats.Qcow2;
 using Discemu.Formats.Vhdx;
@@ -60,6 +61,7 @@ internal static class FuzzTargets
         ["ewf"] = EwfImageTarget,
         ["ewf-header"] = EwfHeaderTarget,
         ["ewf2"] = Ewf2ImageTarget,
+        ["cue-sheet"] = CueSheetTarget,
     };
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
@@ -442,6 +444,37 @@ internal static class FuzzTargets
         }
         if (FormatRegistry.Default.Probe(data, data, data.Length, "input.bin") is null)
             throw new InvalidOperationException("No format claimed the input, but raw claims everything.");
+    }
+
+    /// <summary>
+    /// CUE sheet text: parse it, lay it out against files of a few sizes, and check what any laid-out disc must
+    /// satisfy (tracks in disc order, indexes ascending, data inside its file). Also probes it as a format.
+    /// </summary>
+    private static void CueSheetTarget(ReadOnlySpan<byte> data)
+    {
+        _ = CueFormat.Instance.Probe(data, data.Length);
+        CueSheet sheet;
+        try { sheet = CueSheet.Parse(data, null); }
+        catch (DiscemuException) { return; }
+        foreach (long unit in new long[] { 0, 2352, 2352L * 75 * 61 })
+        {
+            long extra = data.Length;
+            var lengths = sheet.Files.Select((_, i) => unit * (i + 1) + extra).ToList();
+            IReadOnlyList<CueTrack> tracks;
+            try { tracks = sheet.Layout(lengths, null); }
+            catch (CorruptImageException) { continue; }
+            if (tracks.Count != sheet.TrackCount) throw new InvalidOperationException("The layout lost tracks.");
+            long previousEnd = long.MinValue;
+            foreach (var t in tracks)
+            {
+                if (t.Length < 0 || t.Start < previousEnd) throw new InvalidOperationException($"Track {t.Number} at {t.Start} (+{t.Length}) overlaps the previous track (ends {previousEnd}).");
+                if (t.FileOffset < 0 || t.FileOffset + t.Length * t.SectorSize > lengths[t.FileIndex]) throw new InvalidOperationException($"Track {t.Number} lies outside its file.");
+                for (int i = 1; i < t.Indexes.Count; i++)
+                    if (t.Indexes[i].Lba < t.Indexes[i - 1].Lba) throw new InvalidOperationException($"Track {t.Number}'s indexes go backwards.");
+                if (t.Indexes.Single(x => x.Number == 1).Lba != t.Start) throw new InvalidOperationException($"Track {t.Number}'s INDEX 01 is not its start.");
+                previousEnd = t.Start + t.Length;
+            }
+        }
     }
 
     private static void VmdkDescriptorTarget(ReadOnlySpan<byte> data)

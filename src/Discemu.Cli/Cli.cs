@@ -106,6 +106,7 @@ public static class Cli
         root.Subcommands.Add(AcquireCommand.Build(ctx));
         root.Subcommands.Add(MountCommand.Build(ctx));
         root.Subcommands.Add(UmountCommand.Build(ctx));
+        root.Subcommands.Add(TracksCommand.Build(ctx));
         return root;
     }
 }

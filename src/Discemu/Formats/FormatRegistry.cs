@@ -24,7 +24,8 @@ public sealed class FormatRegistry
         Vmdk.VmdkFormat.Instance,
         Ewf.EwfFormat.Instance,
         Vhd.VhdFormat.Instance,
-        Vdi.VdiFormat.Instance);
+        Vdi.VdiFormat.Instance,
+        Cue.CueFormat.Instance);
 
     /// <summary>The registered formats in registration order.</summary>
     public IReadOnlyList<ImageFormat> Formats => _formats;
