@@ -92,6 +92,10 @@ internal static class ServeCommand
     private static int Serve(CliContext ctx, List<NbdExport> exports, string? bind, int? port, string? socketPath)
     {
         using var stopped = new ManualResetEventSlim();
+        // Requests run device I/O synchronously on pool threads: start with enough threads for several
+        // connections' requests in flight instead of waiting for the pool to grow one thread at a time.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
         var server = new NbdServer(exports) { Log = line => ctx.Err.WriteLine($"{Cli.ToolName}: {line}") };
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
