@@ -42,6 +42,9 @@ internal static class ServeCommand
             }
             string? memorySize = parse.GetValue(memory);
             if (specs.Count == 0 && memorySize is null) throw new BadArgumentException("Nothing to serve: give an IMAGE, --export NAME=IMAGE or --memory SIZE.");
+            var names = specs.Select(s => s.Name).Concat(memorySize is null ? [] : ["memory"]).ToList();
+            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new BadArgumentException($"Two exports are named '{twice.Key}'.");
             var opened = new List<BlockDevice>();
             try
             {
