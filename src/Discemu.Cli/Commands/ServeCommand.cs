@@ -21,9 +21,9 @@ internal static class ServeCommand
     {
         var readOnly = new Option<bool>("-r", "--read-only") { Description = "Refuse writes" };
         var snapshot = new Option<bool>("--snapshot", "-s") { Description = "Writes go to a temporary in-memory overlay; the images are not modified" };
-        var exports = new Option<string[]>("--export", "-e") { Description = "Serve IMAGE under NAME (repeatable)", HelpName = "NAME=IMAGE", AllowMultipleArgumentsPerToken = false };
+        var exports = new Option<string[]>("--export", "-x") { Description = "Serve IMAGE under NAME (repeatable)", HelpName = "NAME=IMAGE", AllowMultipleArgumentsPerToken = false };
         var bind = new Option<string?>("--bind", "-b") { Description = "Address to listen on (default 127.0.0.1)", HelpName = "addr" };
-        var port = new Option<int?>("--port") { Description = $"TCP port (default {DefaultPort}; 0 picks a free one)", HelpName = "port" };
+        var port = new Option<int?>("--port", "-p") { Description = $"TCP port (default {DefaultPort}; 0 picks a free one)", HelpName = "port" };
         var socket = new Option<string?>("--socket", "-k") { Description = "Listen on a Unix socket at this path (instead of TCP unless --port/--bind is given)", HelpName = "path" };
         var memory = new Option<string?>("--memory") { Description = "Also export a RAM disk of this size, named 'memory'", HelpName = "size" };
         var format = CommonOptions.Format();

@@ -153,4 +153,23 @@ public sealed class NbdInteropTests : IDisposable
         Assert.Equal(CliHarness.Sha256(data), CliHarness.Sha256(back));
         Assert.Equal(0, server.Terminate().Exit);
     }
+
+    [Fact]
+    public void ReadOnlyFormatIsServedReadOnly()
+    {
+        PeerTools.Require("qemu-io");
+        string e01 = TestData.Real("ext2.E01");
+        string expected = _dir.File("expected.raw");
+        var (code, _, err) = CliHarness.Run("convert", "-O", "raw", e01, expected);
+        Assert.True(code == 0, err);
+        using var server = new ServeProcess(1, "--port", "0", e01);
+        string got = _dir.File("got.raw");
+        PeerTools.RunOk("qemu-img", "convert", "-f", "raw", "-O", "raw", server.Uris[0], got);
+        Assert.Equal(CliHarness.Sha256(expected), CliHarness.Sha256(got));
+        var (writeCode, stdout, stderr) = PeerTools.Run("qemu-io", ["-f", "raw", "-c", "write 0 4k", server.Uris[0]]);
+        Assert.True(writeCode != 0 || (stdout + stderr).Contains("read-only", StringComparison.OrdinalIgnoreCase) || (stdout + stderr).Contains("Operation not permitted", StringComparison.Ordinal), stdout + stderr);
+        var (exit, log) = server.Terminate();
+        Assert.Equal(0, exit);
+        Assert.Contains("serving read-only", log);
+    }
 }
