@@ -35,6 +35,10 @@ internal static class FuzzSeeds
         foreach (var (name, data) in VhdxLogs()) yield return ("vhdx-log", name, data);
         yield return ("image", "vhdx-empty", VhdxImageSeed());
         yield return ("image", "zeros", new byte[4096]);
+        yield return ("nbd-messages", "read-request", [0x25, 0x60, 0x95, 0x13, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0]);
+        yield return ("nbd-messages", "go-option", [.. "IHAVEOPT"u8.ToArray(), 0, 0, 0, 7, 0, 0, 0, 10, 0, 0, 0, 4, .. "disk"u8.ToArray(), 0, 1, 0, 3]);
+        yield return ("nbd-messages", "info-payload", [0, 0, 0, 4, .. "disk"u8.ToArray(), 0, 2, 0, 1, 0, 3]);
+        yield return ("nbd-messages", "meta-payload", [0, 0, 0, 4, .. "disk"u8.ToArray(), 0, 0, 0, 1, 0, 0, 0, 15, .. "base:allocation"u8.ToArray()]);
         yield return ("image", "pattern", Enumerable.Range(0, 70_000).Select(i => (byte)(i * 31)).ToArray());
         yield return ("image", "empty", []);
         yield return ("probe", "empty", []);

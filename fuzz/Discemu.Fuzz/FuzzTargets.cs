@@ -62,7 +62,29 @@ internal static class FuzzTargets
         ["ewf-header"] = EwfHeaderTarget,
         ["ewf2"] = Ewf2ImageTarget,
         ["cue-sheet"] = CueSheetTarget,
+        ["nbd-messages"] = NbdMessagesTarget,
     };
+
+    /// <summary>The NBD server's wire parsers (request, option header, INFO/GO and meta-context payloads); parsed structs must round-trip.</summary>
+    private static void NbdMessagesTarget(ReadOnlySpan<byte> data)
+    {
+        if (Nbd.NbdRequest.TryRead(data, out var request))
+        {
+            var again = new byte[Nbd.NbdConstants.RequestSize];
+            request.Write(again);
+            if (!again.AsSpan().SequenceEqual(data[..again.Length])) throw new InvalidOperationException("NBD request does not round-trip.");
+        }
+        if (Nbd.NbdOptionHeader.TryRead(data, out var header))
+        {
+            var again = new byte[Nbd.NbdOptionHeader.Size];
+            header.Write(again);
+            if (!again.AsSpan().SequenceEqual(data[..again.Length])) throw new InvalidOperationException("NBD option header does not round-trip.");
+        }
+        if (Nbd.NbdInfoRequest.TryRead(data, out var info) && info.InfoTypes.Length * 2 + 6 > data.Length)
+            throw new InvalidOperationException("INFO request claims more than it holds.");
+        if (Nbd.NbdMetaContextRequest.TryRead(data, out var meta) && meta.Queries.Length > Nbd.NbdMetaContextRequest.MaxQueries)
+            throw new InvalidOperationException("Meta context request exceeds the query limit.");
+    }
 
     /// <summary>Runs target <paramref name="name"/> on <paramref name="data"/>.</summary>
     /// <exception cref="ArgumentException">No target has that name.</exception>

@@ -107,6 +107,7 @@ public static class Cli
         root.Subcommands.Add(MountCommand.Build(ctx));
         root.Subcommands.Add(UmountCommand.Build(ctx));
         root.Subcommands.Add(TracksCommand.Build(ctx));
+        root.Subcommands.Add(ServeCommand.Build(ctx));
         return root;
     }
 }
