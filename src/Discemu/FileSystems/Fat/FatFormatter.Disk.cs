@@ -45,7 +45,7 @@ public static partial class FatFormatter
         if (fixedIds) create = create with { DiskGuid = DerivedGuid(serial, "disk"), DiskSignature = serial };
         var table = format.Create(disk, create);
         var placeholder = scheme == FatPartitionScheme.Gpt ? PartitionType.FromGuid(PartitionTypes.MicrosoftBasicData) : PartitionType.FromMbrCode(0x0C);
-        var partition = table.Add(new PartitionSpec { Type = placeholder, UniqueId = fixedIds ? DerivedGuid(serial, "partition") : null });
+        var partition = table.Add(new PartitionSpec { Type = placeholder, UniqueId = fixedIds && scheme == FatPartitionScheme.Gpt ? DerivedGuid(serial, "partition") : null });
         var volumeOptions = options with { HiddenSectors = checked((uint)(partition.Start / options.BytesPerSector)) };
         var planned = Plan(partition.Length - partition.Length % options.BytesPerSector, volumeOptions);
         if (scheme == FatPartitionScheme.Mbr)

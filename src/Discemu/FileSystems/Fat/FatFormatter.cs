@@ -120,12 +120,16 @@ public static partial class FatFormatter
 
     private static string Name(FatType type) => type switch { FatType.Fat12 => "FAT12", FatType.Fat16 => "FAT16", _ => "FAT32" };
 
-    /// <summary>FAT32 from 512 MiB; below, FAT12 while 2 KiB clusters number under 4085 (mkfs.fat's choices), else FAT16.</summary>
+    /// <summary>FAT32 from 512 MiB; below, FAT12 while the volume's clusters (2 KiB unless given) number under 4085 after the FATs and root (mkfs.fat's choice), else FAT16.</summary>
     private static FatType DefaultType(long length, int bps, FatFormatOptions options)
     {
         if (length >= Fat32DefaultFrom) return FatType.Fat32;
-        long cluster = options.ClusterSize ?? Math.Max(2048, bps);
-        return length / cluster < Fat12ClusterLimit ? FatType.Fat12 : FatType.Fat16;
+        int spc = Math.Max(1, (options.ClusterSize ?? Math.Max(2048, bps)) / bps);
+        long total = length / bps;
+        int root = options.RootEntries ?? DefaultRootEntries;
+        long fat = FatSectors(FatType.Fat12, total, 1, root, spc, options.NumberOfFats, bps);
+        long clusters = (total - 1 - ((long)root * DirEntrySize + bps - 1) / bps - options.NumberOfFats * fat) / spc;
+        return clusters < Fat12ClusterLimit ? FatType.Fat12 : FatType.Fat16;
     }
 
     /// <summary>Sectors per cluster: the option, the floppy's, or fatgen103's table for the type and size.</summary>
