@@ -177,6 +177,26 @@ public sealed class FatCheckerTests : IDisposable
         Assert.Equal([20u, 21u], table.Chain(20, 100));
     }
 
+    /// <summary>check on a partitioned disk checks the FAT inside the partition too; check IMAGE:N checks it alone.</summary>
+    [Fact]
+    public void DamageInsideAPartitionIsFoundFromTheDiskAndThePartition()
+    {
+        string path = _dir.File("disk.img");
+        Assert.Equal(0, Run("mkfs", "fat", path, "--size", "16M", "--partition", "mbr", "--invariant", "-q").Code);
+        var boot = Boot(Extract(_dir, path, 1L << 20, 512, "boot.bin"));
+        using (var f = File.OpenWrite(path))
+        {
+            f.Position = (1L << 20) + (boot.ReservedSectors + boot.FatSize) * 512 + 40; // FAT 2 only
+            f.Write([0xFF, 0xFF]);
+        }
+        var whole = Run("check", path);
+        Assert.Equal(2, whole.Code);
+        Assert.Contains("partition 1: ERROR: FAT 2 differs from FAT 1", whole.Err);
+        var one = Run("check", path + ":1");
+        Assert.Equal(2, one.Code);
+        Assert.StartsWith("ERROR: FAT 2 differs from FAT 1", one.Err);
+    }
+
     [Fact]
     public void RepairIsRefused()
     {
