@@ -69,6 +69,18 @@ internal static class FuzzSeeds
         }
         foreach (var (target, name, data) in EwfSeeds()) yield return (target, name, data);
         foreach (var (name, data) in PartitionDisks()) yield return (name.StartsWith("gpt", StringComparison.Ordinal) ? "gpt" : "mbr", name, data);
+        foreach (var floppy in new[] { "160K", "320K" }) yield return ("fat-check", "fat12-" + floppy, FatFloppySeed(floppy));
+    }
+
+    /// <summary>An empty labelled FAT12 floppy made by the formatter (invariant, so the seed is stable).</summary>
+    private static byte[] FatFloppySeed(string name)
+    {
+        var geometry = FileSystems.Fat.FatFloppyGeometry.Find(name);
+        using var device = new MemoryDevice(geometry.Length);
+        FileSystems.Fat.FatFormatter.Format(device, new FileSystems.Fat.FatFormatOptions { Floppy = geometry, Label = "FUZZ", Invariant = true });
+        var bytes = new byte[geometry.Length];
+        device.Read(0, bytes);
+        return bytes;
     }
 
     // Streams made by the test kit's encoders (tests/Discemu.Tests/Formats/Dmg) from DmgSampleText.

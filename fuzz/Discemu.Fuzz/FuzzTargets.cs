@@ -60,6 +60,7 @@ internal static class FuzzTargets
         ["vmdk-stream-markers"] = VmdkStreamMarkersTarget,
         ["ewf"] = EwfImageTarget,
         ["ewf-header"] = EwfHeaderTarget,
+        ["fat-check"] = FatCheckTarget,
         ["ewf2"] = Ewf2ImageTarget,
         ["cue-sheet"] = CueSheetTarget,
         ["nbd-messages"] = NbdMessagesTarget,
@@ -415,6 +416,13 @@ internal static class FuzzTargets
         table.Check(CheckRepair.All);
         table.Format.Open(table.Device).Check(CheckRepair.None);
         return parts.Count;
+    }
+
+    /// <summary>The FAT checker (mkfs fat / check) on a volume image: findings or typed errors only.</summary>
+    private static void FatCheckTarget(ReadOnlySpan<byte> data)
+    {
+        using var device = new MemoryDevice(data);
+        FileSystems.Fat.FatChecker.Check(device);
     }
 
     private static void OptionsTarget(ReadOnlySpan<byte> data)

@@ -108,6 +108,7 @@ public static class Cli
         root.Subcommands.Add(UmountCommand.Build(ctx));
         root.Subcommands.Add(TracksCommand.Build(ctx));
         root.Subcommands.Add(ServeCommand.Build(ctx));
+        root.Subcommands.Add(MkfsCommand.Build(ctx));
         return root;
     }
 }

@@ -9,7 +9,7 @@ namespace Discemu.Cli.Commands;
 /// <c>check [-f fmt] [-r leaks|all] [--output human|json] [-q] [-U] filename</c>: exit 0 clean,
 /// 1 check errors (or the image could not be opened), 2 corruptions, 3 leaks only, 63 checks unsupported.
 /// </summary>
-internal static class CheckCommand
+internal static partial class CheckCommand
 {
     /// <summary>Exit code when the format cannot be checked.</summary>
     public const int NotSupportedExit = 63;
@@ -28,12 +28,27 @@ internal static class CheckCommand
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             string path = parse.GetValue(file)!;
+            int? partitionNumber = SplitPartition(ref path);
             var mode = parse.GetValue(repair) switch { "leaks" => CheckRepair.Leaks, "all" => CheckRepair.All, _ => CheckRepair.None };
             using var image = ctx.Open(path, ctx.FormatOption(parse, format), writable: mode != CheckRepair.None, openBacking: false);
             ImageCheckResult result;
             string? tableName = null;
-            if (image is ICheckableImage checkable) result = checkable.Check(mode);
-            else if (CheckPartitionTable(image, path, mode) is { } tableCheck) (result, tableName) = tableCheck;
+            if (partitionNumber is { } number)
+            {
+                if (CheckFatPartition(image, path, number, mode) is not { } fatResult)
+                {
+                    ctx.Err.WriteLine($"{Cli.ToolName}: Partition {number} holds no file system that can be checked");
+                    return NotSupportedExit;
+                }
+                (result, tableName) = fatResult;
+            }
+            else if (image is ICheckableImage checkable) result = checkable.Check(mode);
+            else if (CheckFatVolume(image, mode) is { } fatCheck) result = fatCheck;
+            else if (CheckPartitionTable(image, path, mode) is { } tableCheck)
+            {
+                (result, tableName) = tableCheck;
+                CheckFatPartitions(image, path, result);
+            }
             else
             {
                 ctx.Err.WriteLine($"{Cli.ToolName}: This image format does not support checks");

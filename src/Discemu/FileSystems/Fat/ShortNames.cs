@@ -1,0 +1,135 @@
+using System.Text;
+using static Discemu.FileSystems.Fat.FatConstants;
+
+namespace Discemu.FileSystems.Fat;
+
+/// <summary>
+/// 8.3 names: decoding for display, whether a long name can be stored as a short name alone (possibly with
+/// the NT lower-case flags), and alias generation (fatgen103 "basis-name generation" with a numeric tail).
+/// Short names are decoded with code page 850 (mtools' default); names Discemu creates use ASCII only.
+/// </summary>
+public static class ShortNames
+{
+    private static readonly Encoding Oem = CodePagesEncodingProvider.Instance.GetEncoding(850) ?? Encoding.Latin1;
+
+    private const string SpecialChars = "$%'-_@~`!(){}^#&";
+    private const string LongOnlyChars = "+,;=[]";
+
+    /// <summary>The name as shown: base, then "." and extension when there is one, with the NT lower-case flags applied.</summary>
+    public static string Display(ReadOnlySpan<byte> name11, byte ntFlags)
+    {
+        Span<byte> n = stackalloc byte[ShortNameLength];
+        name11[..ShortNameLength].CopyTo(n);
+        if (n[0] == E5Substitute) n[0] = DeletedMarker;
+        string b = Oem.GetString(n[..8]).TrimEnd(' ');
+        string e = Oem.GetString(n[8..]).TrimEnd(' ');
+        if ((ntFlags & NtLowerBase) != 0) b = b.ToLowerInvariant();
+        if ((ntFlags & NtLowerExtension) != 0) e = e.ToLowerInvariant();
+        return e.Length == 0 ? b : b + "." + e;
+    }
+
+    /// <summary>True when <paramref name="c"/> may appear in a short name Discemu writes (upper case letters, digits, the specials).</summary>
+    public static bool IsShortChar(char c) => c is >= 'A' and <= 'Z' or >= '0' and <= '9' || SpecialChars.Contains(c);
+
+    /// <summary>True when <paramref name="name"/> is a valid long name (1-255 units, no control characters or <c>"*/:&lt;&gt;?\|</c>, not "." or "..", not only spaces and dots).</summary>
+    public static bool IsValidLongName(string name)
+    {
+        if (name.Length is 0 or > MaxLongNameLength || name is "." or "..") return false;
+        foreach (char c in name)
+            if (c < 0x20 || c == 0x7F || "\"*/:<>?\\|".Contains(c)) return false;
+        return name.TrimEnd(' ', '.').Length != 0;
+    }
+
+    /// <summary>
+    /// When <paramref name="name"/> fits 8.3 exactly (each part all upper or all lower case), its 11-byte form and
+    /// the NT flags that restore its case; otherwise null (it needs a long name and an alias).
+    /// </summary>
+    public static (byte[] Name, byte NtFlags)? TryExact(string name)
+    {
+        if (name is "." or "..") return null;
+        int dot = name.IndexOf('.');
+        string b = dot < 0 ? name : name[..dot], e = dot < 0 ? "" : name[(dot + 1)..];
+        if (b.Length is 0 or > 8 || e.Length > 3 || e.Contains('.') || dot >= 0 && e.Length == 0) return null;
+        byte flags = 0;
+        if (!PartFits(b, NtLowerBase, ref flags) || !PartFits(e, NtLowerExtension, ref flags)) return null;
+        var bytes = Pad(b.ToUpperInvariant(), e.ToUpperInvariant());
+        if (bytes[0] == DeletedMarker) bytes[0] = E5Substitute;
+        return (bytes, flags);
+    }
+
+    private static bool PartFits(string part, byte lowerFlag, ref byte flags)
+    {
+        bool hasLower = false, hasUpper = false;
+        foreach (char c in part)
+        {
+            char u = c is >= 'a' and <= 'z' ? (char)(c - 32) : c;
+            if (!IsShortChar(u)) return false;
+            if (c is >= 'a' and <= 'z') hasLower = true;
+            if (c is >= 'A' and <= 'Z') hasUpper = true;
+        }
+        if (hasLower && hasUpper) return false;
+        if (hasLower) flags |= lowerFlag;
+        return true;
+    }
+
+    /// <summary>
+    /// The basis name for a long name (fatgen103): upper case; characters a short name cannot hold become '_'
+    /// (lossy); spaces and leading dots are dropped; up to 8 characters before the last dot and 3 after it.
+    /// </summary>
+    /// <returns>The base and extension parts, and whether the conversion lost information.</returns>
+    public static (string Base, string Extension, bool Lossy) Basis(string longName)
+    {
+        bool lossy = false;
+        string s = longName.TrimStart('.');
+        if (s.Length != longName.Length) lossy = true;
+        int lastDot = s.LastIndexOf('.');
+        string b = lastDot < 0 ? s : s[..lastDot], e = lastDot < 0 ? "" : s[(lastDot + 1)..];
+        string Convert(string part, int max)
+        {
+            var sb = new StringBuilder();
+            foreach (char c in part)
+            {
+                if (c is ' ' or '.') { lossy = true; continue; }
+                char u = char.ToUpperInvariant(c);
+                if (!IsShortChar(u)) { u = '_'; lossy = true; }
+                if (sb.Length < max) sb.Append(u);
+                else lossy = true;
+            }
+            return sb.ToString();
+        }
+        string bb = Convert(b, 8), ee = Convert(e, 3);
+        if (bb.Length == 0) { bb = "_"; lossy = true; }
+        return (bb, ee, lossy);
+    }
+
+    /// <summary>
+    /// A short alias for <paramref name="longName"/> not in <paramref name="taken"/> (11-byte keys as Latin-1
+    /// strings): the basis name with a numeric tail "~N" (N from 1), the base shortened so the whole stays 8 characters.
+    /// </summary>
+    /// <exception cref="DiskFullException">Every alias up to ~999999 is taken.</exception>
+    public static byte[] GenerateAlias(string longName, Func<string, bool> taken)
+    {
+        var (b, e, _) = Basis(longName);
+        for (int n = 1; n < 1_000_000; n++)
+        {
+            string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string candidateBase = (b.Length + tail.Length > 8 ? b[..(8 - tail.Length)] : b) + tail;
+            var bytes = Pad(candidateBase, e);
+            if (!taken(Key(bytes))) return bytes;
+        }
+        throw new DiskFullException($"No free short alias for '{longName}'.");
+    }
+
+    /// <summary>The 11-byte space-padded form of a base and extension (ASCII).</summary>
+    public static byte[] Pad(string b, string e)
+    {
+        var bytes = new byte[ShortNameLength];
+        bytes.AsSpan().Fill((byte)' ');
+        for (int i = 0; i < b.Length && i < 8; i++) bytes[i] = (byte)b[i];
+        for (int i = 0; i < e.Length && i < 3; i++) bytes[8 + i] = (byte)e[i];
+        return bytes;
+    }
+
+    /// <summary>A string key for an 11-byte name, for set lookups.</summary>
+    public static string Key(ReadOnlySpan<byte> name11) => Encoding.Latin1.GetString(name11);
+}
