@@ -104,6 +104,7 @@ public static class Cli
         root.Subcommands.Add(TreeCommand.Build(ctx));
         root.Subcommands.Add(FsInfoCommand.Build(ctx));
         root.Subcommands.Add(AcquireCommand.Build(ctx));
+        root.Subcommands.Add(MkisoCommand.Build(ctx));
         return root;
     }
 }
