@@ -124,7 +124,7 @@ internal sealed partial class IsoLayout
             foreach (var c in IsoNaming.IsoOrder(dir))
             {
                 if (c.IsDirectory) { dir.Links++; Walk(c); continue; }
-                if (c.SameContentAs is { } first) { c.Inode = first.Inode; shared[first] = shared.GetValueOrDefault(first, 1u) + 1; continue; }
+                if (c.SameContentAs is { } first) { shared[first] = shared.GetValueOrDefault(first, 1u) + 1; continue; }
                 c.Inode = ++inode;
                 if (c.Kind == IsoNodeKind.File) Files.Add(c);
             }
@@ -141,7 +141,7 @@ internal sealed partial class IsoLayout
             foreach (var c in dir.Children!)
             {
                 if (c.IsDirectory) Walk(c);
-                else if (c.SameContentAs is { } first) { c.Extent = first.Extent; c.Links = first.Links; }
+                else if (c.SameContentAs is { } first) { c.Extent = first.Extent; c.Links = first.Links; c.Inode = first.Inode; }
             }
         }
         Walk(Root);

@@ -136,7 +136,10 @@ internal sealed class IsoTreeScanner
         var node = new IsoNode
         {
             Name = name, Kind = kind, HostPath = hostPath, Size = kind == IsoNodeKind.File ? stat.Size : 0,
-            ModifiedSeconds = Clamp(stat.ModifiedSeconds), AccessedSeconds = Clamp(stat.AccessedSeconds), ChangedSeconds = Clamp(stat.ChangedSeconds),
+            ModifiedSeconds = Clamp(stat.ModifiedSeconds),
+            // Reading a file changes its access time, a chmod its change time: reproducible images record the modification time for both.
+            AccessedSeconds = _options.SourceDateEpoch is null ? stat.AccessedSeconds : Clamp(stat.ModifiedSeconds),
+            ChangedSeconds = _options.SourceDateEpoch is null ? stat.ChangedSeconds : Clamp(stat.ModifiedSeconds),
             Mode = stat.Mode, Uid = stat.Uid, Gid = stat.Gid, DeviceNumber = stat.DeviceNumber,
             HostId = (stat.Device, stat.Inode),
             LinkTarget = kind == IsoNodeKind.Symlink ? new FileInfo(hostPath).LinkTarget ?? "" : null,
