@@ -43,13 +43,14 @@ internal static class MkisoCommand
         var loadSize = Many("-boot-load-size", "512-byte sectors the firmware loads (current entry)", "n");
         var infoTable = new Option<bool>("-boot-info-table") { Description = "Patch a boot information table into the current entry's image" };
         var altBoot = new Option<bool>("-eltorito-alt-boot") { Description = "Start a new boot entry" };
+        var hybridMbr = new Option<string?>("--isohybrid-mbr", "-isohybrid-mbr") { Description = "isohybrid MBR template (e.g. /usr/lib/ISOLINUX/isohdpfx.bin): the image also boots from a USB stick", HelpName = "file" };
         var quiet = new Option<bool>("-quiet", "-q") { Description = "Print nothing but errors" };
         var sources = new Argument<string[]>("sources") { Description = "Directories, files and graft points /dest=src", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("mkiso", "Author an ISO 9660 image (Rock Ridge, Joliet, El Torito)")
         {
             output, format, volume, publisher, application, preparer, system, volset, level, rock, rational, joliet, jolietLong,
             noRock, noJoliet, graft, exclude, hidden, bootImage, efiImage, catalog, noEmul, hardDisk, loadSize, infoTable, altBoot,
-            quiet, sources,
+            hybridMbr, quiet, sources,
         };
         cmd.SetAction(parse => ctx.Guard(() =>
         {
@@ -74,6 +75,7 @@ internal static class MkisoCommand
                 SourceDateEpoch = SourceDateEpoch(),
                 BootEntries = IsoBootArguments.Parse(parse.Tokens.Select(t => t.Value).ToList()),
                 BootCatalogPath = parse.GetValue(catalog),
+                IsoHybridMbr = parse.GetValue(hybridMbr),
             };
             var plan = IsoAuthor.Plan(options);
             try

@@ -23,7 +23,14 @@ public static class IsoAuthor
         if (options.BootEntries.Count > 0 && options.BootCatalogPath is { } catPath) layout.BootCatalog = AddCatalog(root, catPath, options);
         layout.Plan();
         var boots = IsoElToritoWriter.Resolve(options.BootEntries, root);
-        return new IsoAuthorPlan(layout, boots, options.SourceDateEpoch ?? now);
+        byte[]? hybrid = null;
+        if (options.IsoHybridMbr is { } template)
+        {
+            if (boots.Count == 0 || boots[0].Entry.Efi || boots[0].Media != BootMedia.NoEmulation)
+                throw new BadArgumentException("An isohybrid MBR needs a BIOS no-emulation boot image as the first boot entry (-b IMG -no-emul-boot).");
+            hybrid = IsoHybridWriter.ReadTemplate(template);
+        }
+        return new IsoAuthorPlan(layout, boots, options.SourceDateEpoch ?? now, hybrid);
     }
 
     private static IsoNode AddCatalog(IsoNode root, string path, IsoAuthorOptions options)
@@ -52,9 +59,11 @@ public sealed class IsoAuthorPlan
     private readonly IsoLayout _layout;
     private readonly List<ResolvedBootEntry> _boots;
     private readonly DateTimeOffset _volumeTime;
+    private readonly byte[]? _hybridTemplate;
 
-    internal IsoAuthorPlan(IsoLayout layout, List<ResolvedBootEntry> boots, DateTimeOffset volumeTime)
+    internal IsoAuthorPlan(IsoLayout layout, List<ResolvedBootEntry> boots, DateTimeOffset volumeTime, byte[]? hybridTemplate)
     {
+        _hybridTemplate = hybridTemplate;
         _layout = layout;
         _boots = boots;
         _volumeTime = volumeTime;
@@ -79,6 +88,6 @@ public sealed class IsoAuthorPlan
     {
         ArgumentNullException.ThrowIfNull(device);
         if (device.Length < Size) throw new ArgumentException($"The device ({device.Length} bytes) is smaller than the image ({Size}).", nameof(device));
-        new IsoImageWriter(_layout, _boots, device, _volumeTime).Write(cancel);
+        new IsoImageWriter(_layout, _boots, device, _volumeTime, _hybridTemplate).Write(cancel);
     }
 }

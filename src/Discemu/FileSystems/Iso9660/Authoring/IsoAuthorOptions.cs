@@ -89,4 +89,11 @@ public sealed record IsoAuthorOptions
 
     /// <summary>Path of the boot catalog inside the ISO tree; null = recorded but not listed in the tree.</summary>
     public string? BootCatalogPath { get; init; }
+
+    /// <summary>
+    /// An isohybrid MBR template (e.g. ISOLINUX's <c>isohdpfx.bin</c>): its first 432 bytes of code go to block 0 with
+    /// the first boot entry's address and a partition spanning the image, padded to whole MiB, so the image also boots
+    /// from a USB stick. Needs a BIOS no-emulation first boot entry.
+    /// </summary>
+    public string? IsoHybridMbr { get; init; }
 }

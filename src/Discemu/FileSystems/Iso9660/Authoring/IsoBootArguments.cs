@@ -55,7 +55,7 @@ public static class IsoBootArguments
                     current = Require(current, t) with { LoadSize = sectors };
                     break;
                 case "-o" or "-O" or "-V" or "-publisher" or "-A" or "-appid" or "-p" or "-preparer" or "-sysid" or "-volset" or "-iso-level"
-                    or "-m" or "-exclude" or "-hidden" or "-c" or "-eltorito-catalog":
+                    or "-m" or "-exclude" or "-hidden" or "-c" or "-eltorito-catalog" or "--isohybrid-mbr" or "-isohybrid-mbr":
                     i++; // skip the value, which might look like a boot option
                     break;
             }
