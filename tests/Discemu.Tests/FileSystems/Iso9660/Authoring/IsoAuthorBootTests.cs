@@ -116,6 +116,38 @@ public sealed partial class IsoAuthorBootTests : IDisposable
     }
 
     [Fact]
+    public void IsohybridMbrReportsAsXorrisos()
+    {
+        string src = BootTree();
+        const string template = "/usr/lib/ISOLINUX/isohdpfx.bin";
+        string theirs = _dir.File("xorriso-hybrid.iso");
+        PeerTools.RunOk("xorriso", "-as", "mkisofs", "-R", "-J", "-o", theirs, "-isohybrid-mbr", template, "-b", "isolinux/isolinux.bin",
+            "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", src);
+        string ours = Author(_dir.File("ours-hybrid.iso"), new IsoAuthorOptions
+        {
+            Sources = [src],
+            IsoHybridMbr = template,
+            BootCatalogPath = "isolinux/boot.cat",
+            BootEntries = [new IsoBootEntry { ImagePath = "isolinux/isolinux.bin", LoadSize = 4, BootInfoTable = true }],
+        });
+        long size = new FileInfo(ours).Length;
+        Assert.Equal(0, size % (1 << 20));
+        static string SystemArea(string iso) => Regex.Replace(PeerTools.RunOk("xorriso", "-indev", iso, "-report_system_area", "plain"), @"(ISO image size/512 :|0x17\s+0)\s+\d+", "$1 N");
+        Assert.Equal(SystemArea(theirs), SystemArea(ours));
+        Assert.Matches($@"MBR partition\s+:\s+1\s+0x80\s+0x17\s+0\s+{size / 512}\s", PeerTools.RunOk("xorriso", "-indev", ours, "-report_system_area", "plain"));
+        var mbr = new byte[512];
+        using (var f = File.OpenRead(ours)) f.ReadExactly(mbr);
+        Assert.Equal(File.ReadAllBytes(template).AsSpan(0, 432).ToArray(), mbr.AsSpan(0, 432).ToArray());
+        string lba = Regex.Match(PeerTools.RunOk("xorriso", "-indev", ours, "-report_el_torito", "plain"), @"boot img :\s+1\s.*\s(\d+)\s*$", RegexOptions.Multiline).Groups[1].Value;
+        Assert.Equal(ulong.Parse(lba) * 4, BinaryPrimitives.ReadUInt64LittleEndian(mbr.AsSpan(432)));
+        Assert.Contains("isohybrid-suitable", Report(ours));
+        AssertCheckMediaGood(ours);
+        var (image, fs) = Open(ours);
+        using (image)
+        using (fs) Assert.Contains(fs.Info, i => i.Key.Contains("mbr", StringComparison.OrdinalIgnoreCase) || i.Key.Contains("hybrid", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void BadBootImagesAreTypedErrors()
     {
         string src = BootTree();
@@ -134,6 +166,10 @@ public sealed partial class IsoAuthorBootTests : IDisposable
         Assert.Throws<BadArgumentException>(() => IsoAuthor.Plan(new IsoAuthorOptions
         {
             Sources = [src], BootEntries = [new IsoBootEntry { ImagePath = "isolinux" }],
+        }));
+        Assert.Throws<BadArgumentException>(() => IsoAuthor.Plan(new IsoAuthorOptions
+        {
+            Sources = [src], IsoHybridMbr = "/usr/lib/ISOLINUX/isohdpfx.bin", BootEntries = [new IsoBootEntry { ImagePath = "efi.img", Efi = true }],
         }));
     }
 }
