@@ -83,7 +83,8 @@ internal static class MkisoCommand
                 using (var image = fmt.Create(new ImageCreateRequest(path, plan.Size, CreateOptions.Parse([]), ctx.Opener)))
                 {
                     plan.WriteTo(image);
-                    image.Flush();
+                    // Like xorriso, a plain .iso is left to the page cache (no fsync); other formats flush their metadata.
+                    if (fmt.Name != "raw") image.Flush();
                 }
             }
             catch

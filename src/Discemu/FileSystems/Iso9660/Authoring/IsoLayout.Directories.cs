@@ -24,7 +24,7 @@ internal sealed partial class IsoLayout
             if (!rr) return new PlannedRecord(node, role, IsoRecords.RecordLength(idLength, 0), 0, null);
             var entries = IsoRockRidgeWriter.Entries(node, role, role == SuRole.Self && dir.Parent is null, Options.RationalRockRidge);
             int baseLength = DirectoryRecordHeaderLength + idLength + ((idLength & 1) == 0 ? 1 : 0);
-            var (inline, inlineBytes, _) = IsoRockRidgeWriter.Pack(entries, 254 - baseLength, node.TreePath);
+            var (inline, inlineBytes, _) = IsoRockRidgeWriter.Pack(entries, 254 - baseLength, node);
             return new PlannedRecord(node, role, IsoRecords.RecordLength(idLength, inlineBytes), inline, entries);
         }
     }

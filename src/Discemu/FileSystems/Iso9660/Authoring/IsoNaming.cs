@@ -141,16 +141,18 @@ internal static class IsoNaming
     /// <summary>The order of <paramref name="dir"/>'s ISO 9660 records.</summary>
     public static List<IsoNode> IsoOrder(IsoNode dir)
     {
+        if (dir.IsoSorted is { } sorted) return sorted;
         var list = new List<IsoNode>(dir.Children!);
         list.Sort((x, y) => Compare(x.IsoName, y.IsoName));
-        return list;
+        return dir.IsoSorted = list;
     }
 
     /// <summary>The order of <paramref name="dir"/>'s Joliet records (the same rule over UCS-2 code units).</summary>
     public static List<IsoNode> JolietOrder(IsoNode dir)
     {
+        if (dir.JolietSorted is { } sorted) return sorted;
         var list = new List<IsoNode>(dir.Children!);
         list.Sort((x, y) => Compare(x.JolietName, y.JolietName));
-        return list;
+        return dir.JolietSorted = list;
     }
 }

@@ -65,6 +65,10 @@ internal sealed class IsoNode
     public ushort CeOffset { get; set; }
     public ushort CeLength { get; set; }
 
+    /// <summary>Directories: the children in ISO 9660 and Joliet record order, sorted once by the planner.</summary>
+    public List<IsoNode>? IsoSorted { get; set; }
+    public List<IsoNode>? JolietSorted { get; set; }
+
     public bool IsDirectory => Kind == IsoNodeKind.Directory;
 
     /// <summary>True when the node has content recorded in file extents.</summary>

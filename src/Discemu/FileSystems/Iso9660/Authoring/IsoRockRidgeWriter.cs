@@ -54,7 +54,7 @@ internal static class IsoRockRidgeWriter
     /// some move) and the continuation area's bytes (0 when none).
     /// </summary>
     /// <exception cref="UnsupportedFeatureException">The entries need more than one 2 KiB continuation area.</exception>
-    public static (int Inline, int InlineBytes, int ContinuationBytes) Pack(List<byte[]> entries, int available, string path)
+    public static (int Inline, int InlineBytes, int ContinuationBytes) Pack(List<byte[]> entries, int available, IsoNode node)
     {
         int total = 0;
         foreach (var e in entries) total += e.Length;
@@ -63,7 +63,7 @@ internal static class IsoRockRidgeWriter
         while (i < entries.Count && used + entries[i].Length <= available - CeLength) used += entries[i++].Length;
         int rest = total - used;
         if (rest > MaxContinuationArea)
-            throw new UnsupportedFeatureException($"The Rock Ridge data of '{path}' ({total} bytes) needs more than one 2 KiB continuation area.", path);
+            throw new UnsupportedFeatureException($"The Rock Ridge data of '{node.TreePath}' ({total} bytes) needs more than one 2 KiB continuation area.", node.HostPath);
         return (i, used + CeLength, rest);
     }
 
