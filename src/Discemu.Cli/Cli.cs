@@ -109,6 +109,7 @@ public static class Cli
         root.Subcommands.Add(TracksCommand.Build(ctx));
         root.Subcommands.Add(ServeCommand.Build(ctx));
         root.Subcommands.Add(MkfsCommand.Build(ctx));
+        root.Subcommands.Add(MkisoCommand.Build(ctx));
         return root;
     }
 }

@@ -60,3 +60,28 @@ internal static class IsoDateTime
         }
     }
 }
+
+/// <summary>Writers of the two ECMA-119 date forms, in UTC (offset 0).</summary>
+internal static class IsoDateTimeWriter
+{
+    /// <summary>Writes the 7-byte form of <paramref name="unixSeconds"/> (years 1900–2155; outside, the nearest end).</summary>
+    public static void WriteShort(Span<byte> b, long unixSeconds)
+    {
+        var t = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(unixSeconds, -2208988800L, 5996851199L)).UtcDateTime;
+        b[0] = (byte)(t.Year - 1900);
+        b[1] = (byte)t.Month;
+        b[2] = (byte)t.Day;
+        b[3] = (byte)t.Hour;
+        b[4] = (byte)t.Minute;
+        b[5] = (byte)t.Second;
+        b[6] = 0;
+    }
+
+    /// <summary>Writes the 17-byte form "YYYYMMDDhhmmsscc" + offset 0, or the "not specified" form (16 '0' digits) when null.</summary>
+    public static void WriteLong(Span<byte> b, DateTimeOffset? time)
+    {
+        string text = time is { } t ? t.UtcDateTime.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + "00" : "0000000000000000";
+        for (int i = 0; i < 16; i++) b[i] = (byte)text[i];
+        b[16] = 0;
+    }
+}

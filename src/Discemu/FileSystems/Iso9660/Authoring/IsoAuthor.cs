@@ -1,0 +1,93 @@
+using Discemu.Block;
+
+namespace Discemu.FileSystems.Iso9660.Authoring;
+
+/// <summary>
+/// Authors ISO 9660 images (Rock Ridge, Joliet, El Torito) from host files: <see cref="Plan"/> scans the sources
+/// into a compact tree and lays out every structure with exact sizes; <see cref="IsoAuthorPlan.WriteTo"/> then
+/// writes the image in one sequential pass, streaming file contents through a bounded buffer.
+/// </summary>
+public static class IsoAuthor
+{
+    /// <summary>Scans the sources and plans the image.</summary>
+    /// <exception cref="BadArgumentException">No or missing sources, a name clash between sources, a bad level, id or boot image.</exception>
+    /// <exception cref="UnsupportedFeatureException">The tree exceeds an ISO 9660 limit (65 535 directories, 8 TiB).</exception>
+    /// <exception cref="ImageAccessException">A source cannot be read.</exception>
+    public static IsoAuthorPlan Plan(IsoAuthorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Level is < 1 or > 3) throw new BadArgumentException($"ISO level {options.Level} is not 1, 2 or 3.");
+        var now = DateTimeOffset.UtcNow;
+        var root = new IsoTreeScanner(options, now).Scan();
+        var layout = new IsoLayout { Root = root, Options = options };
+        if (options.BootEntries.Count > 0 && options.BootCatalogPath is { } catPath) layout.BootCatalog = AddCatalog(root, catPath, options);
+        layout.Plan();
+        var boots = IsoElToritoWriter.Resolve(options.BootEntries, root);
+        byte[]? hybrid = null;
+        if (options.IsoHybridMbr is { } template)
+        {
+            if (boots.Count == 0 || boots[0].Entry.Efi || boots[0].Media != BootMedia.NoEmulation)
+                throw new BadArgumentException("An isohybrid MBR needs a BIOS no-emulation boot image as the first boot entry (-b IMG -no-emul-boot).");
+            hybrid = IsoHybridWriter.ReadTemplate(template);
+        }
+        return new IsoAuthorPlan(layout, boots, options.SourceDateEpoch ?? now, hybrid);
+    }
+
+    private static IsoNode AddCatalog(IsoNode root, string path, IsoAuthorOptions options)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new BadArgumentException("The boot catalog path is empty.");
+        var dir = root;
+        foreach (string p in parts[..^1])
+            dir = dir.Children!.Find(c => c.Name == p && c.IsDirectory) ?? throw new BadArgumentException($"The boot catalog's directory '{p}' is not in the ISO tree.", path);
+        if (dir.Children!.Exists(c => c.Name == parts[^1])) throw new BadArgumentException($"Name clash: the boot catalog '{path}' is also a source file.", path);
+        long t = dir.ModifiedSeconds;
+        var node = new IsoNode
+        {
+            Name = parts[^1], Kind = IsoNodeKind.BootCatalog, Parent = dir, Mode = 0x81A4,
+            Size = (IsoElToritoWriter.CatalogBytes(options.BootEntries) + 2047) / 2048 * 2048,
+            ModifiedSeconds = t, AccessedSeconds = t, ChangedSeconds = t,
+        };
+        dir.Children.Add(node);
+        return node;
+    }
+}
+
+/// <summary>A planned ISO image: its exact size, ready to be written.</summary>
+public sealed class IsoAuthorPlan
+{
+    private readonly IsoLayout _layout;
+    private readonly List<ResolvedBootEntry> _boots;
+    private readonly DateTimeOffset _volumeTime;
+    private readonly byte[]? _hybridTemplate;
+
+    internal IsoAuthorPlan(IsoLayout layout, List<ResolvedBootEntry> boots, DateTimeOffset volumeTime, byte[]? hybridTemplate)
+    {
+        _hybridTemplate = hybridTemplate;
+        _layout = layout;
+        _boots = boots;
+        _volumeTime = volumeTime;
+    }
+
+    /// <summary>The image's size in bytes.</summary>
+    public long Size => (long)_layout.VolumeBlocks * IsoConstants.SectorSize;
+
+    /// <summary>Directories in the tree (the root included).</summary>
+    public int Directories => _layout.IsoDirs.Count;
+
+    /// <summary>Files with content of their own (hard links counted once).</summary>
+    public int Files => _layout.Files.Count;
+
+    /// <summary>
+    /// Writes the image to <paramref name="device"/>, a new device of at least <see cref="Size"/> bytes that reads
+    /// zeros where nothing is written, in increasing offset order.
+    /// </summary>
+    /// <exception cref="ArgumentException">The device is smaller than <see cref="Size"/>.</exception>
+    /// <exception cref="ImageAccessException">A source file cannot be read or shrank while it was written.</exception>
+    public void WriteTo(BlockDevice device, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (device.Length < Size) throw new ArgumentException($"The device ({device.Length} bytes) is smaller than the image ({Size}).", nameof(device));
+        new IsoImageWriter(_layout, _boots, device, _volumeTime, _hybridTemplate).Write(cancel);
+    }
+}
