@@ -2,12 +2,12 @@ namespace Discemu.FileSystems.Udf;
 
 internal sealed partial class UdfFileSystem
 {
-    private List<KeyValuePair<string, object?>> BuildInfo(UdfVolumeDescriptors vds, string logicalVolume, string fileSet, int sectorSize, uint anchorSector)
+    private List<KeyValuePair<string, object?>> BuildInfo(UdfVolumeDescriptors vds, string logicalVolume, string fileSet, int sectorSize, uint anchorSector, UdfIntegrity? integrity)
     {
         var lv = vds.Logical;
-        return
-        [
-            new("udf-revision", lv.Revision == 0 ? null : $"{lv.Revision >> 8:x}.{lv.Revision & 0xFF:x2}"),
+        var info = new List<KeyValuePair<string, object?>>
+        {
+            new("udf-revision", UdfIntegrity.Revision(lv.Revision)),
             new("domain", lv.Domain),
             new("volume-id", vds.Primary.VolumeId),
             new("volume-set-id", vds.Primary.VolumeSetId),
@@ -21,7 +21,17 @@ internal sealed partial class UdfFileSystem
             new("anchor-sector", anchorSector),
             new("descriptor-sequence", vds.Sequence),
             new("partitions", _partitions.Select((p, i) => (object?)Describe(p!, i, vds)).ToList()),
-        ];
+        };
+        if (integrity is not null)
+        {
+            info.Add(new("integrity", integrity.Closed ? "closed" : "open"));
+            info.Add(new("min-read-revision", UdfIntegrity.Revision(integrity.MinRead)));
+            info.Add(new("min-write-revision", UdfIntegrity.Revision(integrity.MinWrite)));
+            info.Add(new("max-write-revision", UdfIntegrity.Revision(integrity.MaxWrite)));
+            info.Add(new("files", integrity.Files));
+            info.Add(new("directories", integrity.Directories));
+        }
+        return info;
     }
 
     private static Dictionary<string, object?> Describe(UdfPartition p, int reference, UdfVolumeDescriptors vds)

@@ -40,6 +40,7 @@ internal sealed partial class UdfFileSystem
         var slots = new UdfPartition?[lv.Maps.Length];
         _partitions = [.. slots]; // filled below; Partition() refuses the null slots until then
         string? vatLogicalVolume = null;
+        var integrity = UdfIntegrity.Read(device, sectorSize, lv.IntegrityExtent);
 
         // Physical and sparable maps first: the virtual and metadata maps are read through them.
         for (int i = 0; i < lv.Maps.Length; i++)
@@ -66,9 +67,11 @@ internal sealed partial class UdfFileSystem
             if (physical < 0) throw new CorruptImageException($"Partition map {i} ({id}) refers to partition {number}, which no physical map describes.", path);
             if (id == VirtualMapId)
             {
-                var (vat, vatLv) = Virtual((ushort)physical, anchorSector, sectorSize);
+                var (vat, vatLv, vatIntegrity) = Virtual((ushort)physical, anchorSector, sectorSize);
                 _partitions[i] = vat;
                 vatLogicalVolume = vatLv;
+                // With a VAT the integrity descriptor stays open; the VAT itself records a consistent volume (UDF 2.60 2.2.6, 2.2.11).
+                integrity = (vatIntegrity ?? integrity ?? new UdfIntegrity(true, 0, 0, 0, 0, 0)) with { Closed = true };
             }
             else _partitions[i] = Metadata((ushort)physical, map);
         }
@@ -100,7 +103,7 @@ internal sealed partial class UdfFileSystem
         };
         string logicalVolume = vatLogicalVolume ?? lv.Identifier;
         _label = logicalVolume.Length > 0 ? logicalVolume : vds.Primary.VolumeId.Length > 0 ? vds.Primary.VolumeId : null;
-        _info = BuildInfo(vds, logicalVolume, UdfText.DString(fsd.AsSpan(304, 32)), sectorSize, anchorSector);
+        _info = BuildInfo(vds, logicalVolume, UdfText.DString(fsd.AsSpan(304, 32)), sectorSize, anchorSector, integrity);
     }
 
     private UdfPhysicalPartition Physical(UdfVolumeDescriptors vds, ushort number, int sectorSize)
@@ -141,9 +144,10 @@ internal sealed partial class UdfFileSystem
 
     /// <summary>
     /// A virtual map (UDF 2.60 2.2.10): the virtual allocation table's file entry is in the last recorded
-    /// sector; Discemu looks at the last sectors of the image for it. Returns the map and the VAT's logical volume identifier.
+    /// sector; Discemu looks at the last sectors of the image for it. Returns the map, and the VAT's logical
+    /// volume identifier and counts (UDF 2.00 and later).
     /// </summary>
-    private (UdfVirtualPartition, string?) Virtual(ushort physicalRef, uint anchorSector, int sectorSize)
+    private (UdfVirtualPartition, string?, UdfIntegrity?) Virtual(ushort physicalRef, uint anchorSector, int sectorSize)
     {
         var physical = _partitions[physicalRef] as UdfPhysicalPartition
             ?? throw new UnsupportedFeatureException("A virtual partition over a sparable one is not supported.", DisplayPath);
@@ -160,12 +164,16 @@ internal sealed partial class UdfFileSystem
             var data = ReadContent(node, MaxVatBytes, "virtual allocation table");
             int first, end;
             string? lvId = null;
+            UdfIntegrity? counts = null;
             if (node.FileType == FileTypeVat)
             {
                 if (data.Length < VatHeaderSize) continue;
                 first = BinaryPrimitives.ReadUInt16LittleEndian(data);
                 if (first < VatHeaderSize || first > data.Length) throw new CorruptImageException($"The VAT header length {first} is out of range.", DisplayPath);
                 lvId = UdfText.DString(data.AsSpan(4, 128));
+                var h = data.AsSpan(136);
+                counts = new UdfIntegrity(false, BinaryPrimitives.ReadUInt32LittleEndian(h), BinaryPrimitives.ReadUInt32LittleEndian(h[4..]),
+                    BinaryPrimitives.ReadUInt16LittleEndian(h[8..]), BinaryPrimitives.ReadUInt16LittleEndian(h[10..]), BinaryPrimitives.ReadUInt16LittleEndian(h[12..]));
                 end = data.Length;
             }
             else
@@ -176,7 +184,7 @@ internal sealed partial class UdfFileSystem
             }
             var table = new uint[(end - first) / 4];
             for (int i = 0; i < table.Length; i++) table[i] = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(first + 4 * i));
-            return (new UdfVirtualPartition(physical, table, (uint)block, DisplayPath), lvId);
+            return (new UdfVirtualPartition(physical, table, (uint)block, DisplayPath), lvId, counts);
         }
         throw new CorruptImageException($"The virtual allocation table was not found in the last {VatSearchSectors} sectors (the disc may be unclosed or damaged).", DisplayPath);
     }

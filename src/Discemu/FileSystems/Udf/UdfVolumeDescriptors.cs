@@ -40,7 +40,7 @@ internal sealed record UdfPartitionDescriptor(uint Sequence, ushort Number, stri
 
 /// <summary>A logical volume descriptor (ECMA-167 3/10.6) with its partition maps kept raw.</summary>
 internal sealed record UdfLogicalVolume(uint Sequence, string Identifier, uint BlockSize, string Domain, ushort Revision,
-    UdfLongAd FileSetLocation, byte[][] Maps, string ImplementationId)
+    UdfLongAd FileSetLocation, byte[][] Maps, string ImplementationId, ExtentAd IntegrityExtent)
 {
     private const int MapTableOffset = 440;
 
@@ -71,7 +71,8 @@ internal sealed record UdfLogicalVolume(uint Sequence, string Identifier, uint B
             BinaryPrimitives.ReadUInt16LittleEndian(domain[24..]),
             UdfLongAd.Read(d[248..]),
             maps,
-            UdfText.RegidText(d.Slice(272, 32)));
+            UdfText.RegidText(d.Slice(272, 32)),
+            ExtentAd.Read(d[432..]));
     }
 }
 
