@@ -72,6 +72,28 @@ internal sealed class HandUdf
     /// <summary>Damage the main volume descriptor sequence so the reader must use the reserve one.</summary>
     public bool BreakMainSequence { get; init; }
 
+    /// <summary>Seeds for the <c>udf</c> fuzz target: every layout the builder makes, on small sectors to keep them short.</summary>
+    public static IEnumerable<(string Target, string Name, byte[] Data)> Seeds()
+    {
+        foreach (ushort revision in new ushort[] { 0x0102, 0x0201, 0x0250 })
+        {
+            var udf = new HandUdf { Revision = revision, SectorSize = 512 };
+            var text = HandUdfNode.File("readme.txt", "seed\n"u8.ToArray(), HandUdfStorage.Embedded);
+            var split = new byte[1600];
+            for (int i = 0; i < split.Length; i++) split[i] = i is >= 512 and < 1024 ? (byte)0 : (byte)(i * 7);
+            udf.Root.Children.AddRange(
+            [
+                text,
+                HandUdfNode.File("data.bin", [.. Enumerable.Range(0, 1500).Select(i => (byte)i)]),
+                new HandUdfNode { Name = "split.bin", Content = split, Storage = HandUdfStorage.Split },
+                new HandUdfNode { Name = "ünï 日本", SymlinkTarget = "../a/./b" },
+                new HandUdfNode { Name = "hard", LinkOf = text },
+                HandUdfNode.Dir("dir", HandUdfNode.File("inner", "x"u8.ToArray()), HandUdfNode.Dir("sub")),
+            ]);
+            yield return ("udf", $"hand-{revision:x4}", udf.Build());
+        }
+    }
+
     private bool Metadata => Revision >= 0x0250;
     private bool Extended => Revision >= 0x0200;
     private int Bs => SectorSize;
