@@ -154,3 +154,31 @@ public sealed class UdfInteropTests : IDisposable
         }
     }
 }
+
+/// <summary>UDF inside a container format: the file commands read through the image format like any other device.</summary>
+public sealed class UdfContainerTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void UdfInsideQcow2ReadsLikeTheRawImage()
+    {
+        PeerTools.Require("qemu-img");
+        string raw = _dir.File("hand.udf");
+        File.WriteAllBytes(raw, UdfHandMadeTests.Sample(0x0250).Build());
+        string qcow2 = _dir.File("hand.qcow2");
+        PeerTools.RunOk("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2);
+        var rawTree = CliHarness.Run("tree", raw);
+        var qcowTree = CliHarness.Run("tree", qcow2);
+        Assert.True(qcowTree.Code == 0, qcowTree.Err);
+        Assert.Equal(rawTree.Out, qcowTree.Out);
+        Assert.Contains("split.bin", qcowTree.Out, StringComparison.Ordinal);
+        string outDir = _dir.File("out");
+        Directory.CreateDirectory(outDir);
+        var get = CliHarness.Run("get", qcow2 + ":/dir", outDir);
+        Assert.True(get.Code == 0, get.Err);
+        Assert.Equal("inner\n", File.ReadAllText(Path.Join(outDir, "dir", "inner.txt")));
+    }
+}
