@@ -12,6 +12,8 @@ internal enum HandUdfStorage
     Embedded,
     /// <summary>Two recorded extents around an unrecorded one, the last continued in an allocation extent descriptor.</summary>
     Split,
+    /// <summary>One recorded extent described by an extended allocation descriptor (ECMA-167 4/14.14.3).</summary>
+    ExtendedAd,
 }
 
 /// <summary>A file, directory, symbolic link or hard link of a hand-made UDF image (see <see cref="HandUdf"/>).</summary>
@@ -344,6 +346,16 @@ internal sealed class HandUdf
             Tag(aed, 258, n.AedBlock, 24 + 32);
             PendingAeds.Add((n.AedBlock, aed));
             adType = 1;
+        }
+        else if (n.Storage == HandUdfStorage.ExtendedAd)
+        {
+            ads = new byte[20];
+            U32(ads, (uint)content.Length);
+            U32(ads.AsSpan(4), (uint)content.Length);
+            U32(ads.AsSpan(8), (uint)content.Length);
+            U32(ads.AsSpan(12), n.ContentBlock);
+            U16(ads.AsSpan(16), 0);
+            adType = 2;
         }
         else if (dataInPhysical)
         {

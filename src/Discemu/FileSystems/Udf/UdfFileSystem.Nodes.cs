@@ -166,8 +166,9 @@ internal sealed partial class UdfFileSystem
             if (node.Size > (ulong)node.Descriptors.Length) throw new CorruptImageException($"The {what} at {node.Address} claims {node.Size} bytes but embeds {node.Descriptors.Length}.", DisplayPath);
             return node.Descriptors.AsSpan(0, (int)node.Size).ToArray();
         }
+        var runs = ContentRuns(node); // the extents must cover the size before it is allocated
         var data = new byte[node.Size];
-        ReadRuns(ContentRuns(node), data);
+        ReadRuns(runs, data);
         return data;
     }
 }

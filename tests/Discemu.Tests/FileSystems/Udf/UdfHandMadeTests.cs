@@ -38,6 +38,7 @@ public sealed class UdfHandMadeTests : IDisposable
         [
             text,
             HandUdfNode.File("random.bin", Random(10_000, 1)),
+            HandUdfNode.File("ext-ad.bin", Random(3000, 4), HandUdfStorage.ExtendedAd),
             HandUdfNode.File("empty", []),
             new HandUdfNode { Name = "split.bin", Content = split, Storage = HandUdfStorage.Split, Mode = 0x1ED, Time = T.AddHours(5) },
             new HandUdfNode { Name = "Ünïcödé 日本語.txt", Content = "unicode\n"u8.ToArray(), Uid = 0, Gid = 0, Mode = 0x180 },
@@ -87,6 +88,7 @@ public sealed class UdfHandMadeTests : IDisposable
             new("/dir/empty-dir", 'd', 0, null, T.ToUnixTimeSeconds(), 0x1ED, null),
             new("/dir/inner.txt", 'f', 6, Hash("inner\n"u8.ToArray()), T.ToUnixTimeSeconds(), 0x1A4, null),
             new("/empty", 'f', 0, Hash([]), T.ToUnixTimeSeconds(), 0x1A4, null),
+            new("/ext-ad.bin", 'f', 3000, Hash(Random(3000, 4)), T.ToUnixTimeSeconds(), 0x1A4, null),
             new("/hard.txt", 'f', 19, Hash("Discemu reads UDF.\n"u8.ToArray()), T.ToUnixTimeSeconds(), 0x1A4, null),
             new("/hidden.txt", 'f', 2, Hash("h\n"u8.ToArray()), T.ToUnixTimeSeconds(), 0x1A4, null),
             new("/link", 'l', 0, null, null, null, "../dir/./inner.txt"),
@@ -140,7 +142,7 @@ public sealed class UdfHandMadeTests : IDisposable
         using var fs = FileSystemRegistry.Default.Open(device);
         var metadata = ((List<object?>)fs.Info.Single(i => i.Key == "partitions").Value!).Cast<Dictionary<string, object?>>().Single(p => (string?)p["type"] == "metadata");
         Assert.Equal(true, metadata["uses-mirror"]);
-        Assert.Equal(12, FsSnapshot(fs).Count);
+        Assert.Equal(13, FsSnapshot(fs).Count);
     }
 
     [Fact]
@@ -149,7 +151,7 @@ public sealed class UdfHandMadeTests : IDisposable
         using var device = new MemoryDevice(Sample(0x0201, breakMain: true).Build());
         using var fs = FileSystemRegistry.Default.Open(device);
         Assert.Equal("reserve", fs.Info.Single(i => i.Key == "descriptor-sequence").Value);
-        Assert.Equal(12, FsSnapshot(fs).Count);
+        Assert.Equal(13, FsSnapshot(fs).Count);
     }
 
     [Fact]
