@@ -32,6 +32,7 @@ internal static class FuzzSeeds
             yield return ("probe", "vhdx-" + name, data);
         }
         foreach (var seed in IsoSeeds.All()) yield return seed;
+        foreach (var seed in HandUdf.Seeds()) yield return seed;
         foreach (var (name, data) in VhdxLogs()) yield return ("vhdx-log", name, data);
         yield return ("image", "vhdx-empty", VhdxImageSeed());
         yield return ("image", "zeros", new byte[4096]);

@@ -41,6 +41,7 @@ internal static class FuzzTargets
         ["rock-ridge"] = RockRidgeTarget,
         ["el-torito"] = ElToritoTarget,
         ["zisofs"] = ZisofsTarget,
+        ["udf"] = UdfTarget,
         ["qcow2-header"] = Qcow2HeaderTarget,
         ["mbr"] = data => PartitionTarget(data, Partitions.Mbr.MbrFormat.Instance),
         ["gpt"] = data => PartitionTarget(data, Partitions.Gpt.GptFormat.Instance),
@@ -587,6 +588,18 @@ internal static class FuzzTargets
             }
             catch (DiscemuException) { }
         }
+    }
+
+    private static void UdfTarget(ReadOnlySpan<byte> data)
+    {
+        using var device = new MemoryDevice(data);
+        if (FileSystems.Udf.UdfFileSystemType.Instance.Probe(device) is < 0 or > 100) throw new InvalidOperationException("Probe out of range.");
+        try
+        {
+            using var fs = FileSystems.Udf.UdfFileSystemType.Instance.Open(device, new FileSystemOpenOptions());
+            WalkFileSystem(fs, ReadCap);
+        }
+        catch (DiscemuException) { }
     }
 
     /// <summary>
