@@ -32,6 +32,8 @@ internal static class FuzzSeeds
             yield return ("probe", "vhdx-" + name, data);
         }
         foreach (var seed in IsoSeeds.All()) yield return seed;
+        foreach (var type in new[] { Discemu.FileSystems.Fat.FatType.Fat12, Discemu.FileSystems.Fat.FatType.Fat16, Discemu.FileSystems.Fat.FatType.Fat32 })
+            yield return ("fat", "fat" + (int)type, HandFat.Sample(type));
         foreach (var (name, data) in VhdxLogs()) yield return ("vhdx-log", name, data);
         yield return ("image", "vhdx-empty", VhdxImageSeed());
         yield return ("image", "zeros", new byte[4096]);
