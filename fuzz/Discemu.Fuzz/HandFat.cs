@@ -79,8 +79,9 @@ internal static class HandFat
     /// <summary>A small volume holding long, Unicode and case-only names, a deep tree, an empty and a multi-cluster file, and a label.</summary>
     public static byte[] Sample(FatType type)
     {
-        var image = Empty(type, type switch { FatType.Fat12 => 400, FatType.Fat16 => 4200 * 1 + 100, _ => 66_000 });
+        var image = Empty(type, type switch { FatType.Fat12 => 400, FatType.Fat16 => 4200 * 1 + 100, _ => 67_000 });
         using var device = new MemoryDevice(image);
+        device.Read(0, image.AsSpan(0, 512));
         using (var fs = FatFileSystemType.Instance.Open(device, new FileSystemOpenOptions { Writable = true }))
         {
             var w = (IWritableFileSystem)fs;
@@ -98,7 +99,10 @@ internal static class HandFat
             w.CreateFile("/empty");
             w.Flush();
         }
-        var result = new byte[device.Length];
+        // FAT32 needs 65525 clusters (32 MiB); the seed keeps the metadata and the first clusters only (reads past it fail typed).
+        var boot = FatBootSector.TryRead(image, out var b, out _) ? b : throw new InvalidOperationException("The seed's boot sector is invalid.");
+        long keep = type == FatType.Fat32 ? (boot.FirstDataSector + 64L * boot.SectorsPerCluster) * boot.BytesPerSector : device.Length;
+        var result = new byte[keep];
         device.Read(0, result);
         return result;
     }

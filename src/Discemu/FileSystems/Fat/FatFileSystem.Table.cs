@@ -87,11 +87,13 @@ internal sealed partial class FatFileSystem
     {
         var chain = new List<uint>();
         if (first == 0) return chain;
+        var seen = new HashSet<uint>();
         uint c = first;
         while (true)
         {
             if (c < FirstCluster || c > MaxCluster)
                 throw new CorruptImageException($"A cluster chain reaches cluster {c}, outside the data area (2..{MaxCluster}).", DisplayPath);
+            if (!seen.Add(c)) throw new CorruptImageException($"The cluster chain starting at {first} loops (cluster {c} is reached twice).", DisplayPath);
             chain.Add(c);
             if (limit >= 0 && chain.Count >= limit) return chain;
             if (chain.Count > _clusterCount)

@@ -156,7 +156,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
             if (existing is not null && !(parent.FirstCluster == src.ParentCluster && existing.Entry.ShortSlot == src.ShortSlot))
             {
                 var target = existing.Entry;
-                if (!replace && !(target.IsDirectory && src.IsDirectory)) throw new BadArgumentException("The target already exists.", DescribePath(to));
+                if (!replace) throw new BadArgumentException("The target already exists.", DescribePath(to));
                 if (target.IsDirectory != src.IsDirectory) throw new BadArgumentException(target.IsDirectory ? "A directory cannot be replaced by a file." : "A file cannot be replaced by a directory.", DescribePath(to));
                 if (target.IsDirectory && ReadDir(target.FirstCluster).Items.Count > 0) throw new BadArgumentException("The target directory is not empty.", DescribePath(to));
                 Delete(to);
@@ -282,6 +282,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
             int cj = ci;
             while (cj + 1 < chain.Count && chain[cj + 1] == chain[cj] + 1 && (long)(cj + 1 - ci) * _clusterSize - within < remaining) cj++;
             long n = Math.Min(remaining, (long)(cj - ci + 1) * _clusterSize - within);
+            _ = ClusterOffset(chain[cj]);
             long at = ClusterOffset(chain[ci]) + within;
             if (data.IsEmpty) _device.WriteZeroes(at, n, mayUnmap: false);
             else

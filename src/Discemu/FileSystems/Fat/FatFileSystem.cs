@@ -201,6 +201,7 @@ internal sealed partial class FatFileSystem : FileSystem
             int j = i;
             while (j + 1 < chain.Count && chain[j + 1] == chain[j] + 1 && (long)(j + 1 - i) * _clusterSize < remaining) j++;
             long length = Math.Min(remaining, (long)(j - i + 1) * _clusterSize);
+            _ = ClusterOffset(chain[j]);
             extents.Add((ClusterOffset(chain[i]), length));
             remaining -= length;
             i = j + 1;
