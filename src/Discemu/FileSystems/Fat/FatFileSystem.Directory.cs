@@ -164,7 +164,7 @@ internal sealed partial class FatFileSystem
     }
 
     /// <summary>Writes slots [first, first+count) of <paramref name="d"/> from its bytes to the device, and re-parses it.</summary>
-    private void WriteSlots(DirData d, int first, int count)
+    private void WriteSlots(DirData d, int first, int count, bool reparse = true)
     {
         int i = first;
         while (i < first + count)
@@ -175,7 +175,44 @@ internal sealed partial class FatFileSystem
             _device.Write(offset, d.Bytes.AsSpan(i * DirEntrySize, (j - i) * DirEntrySize));
             i = j;
         }
-        Parse(d);
+        if (reparse) Parse(d);
+    }
+
+    /// <summary>Re-reads the item whose short entry is at <paramref name="slot"/> after only its fields (not its name) changed.</summary>
+    private void RefreshItem(DirData d, int slot)
+    {
+        int index = d.Items.FindIndex(i => i.Entry.ShortSlot == slot);
+        if (index < 0) { Parse(d); return; }
+        var old = d.Items[index];
+        var e = FatDirectoryEntry.Read(d.Bytes.AsSpan(slot * DirEntrySize, DirEntrySize));
+        var o = old.Entry;
+        bool isDir = e.IsDirectory;
+        uint cluster = _type == FatType.Fat32 ? e.FirstCluster : e.FirstCluster & 0xFFFF;
+        d.Items[index] = new DirItem
+        {
+            LongName = old.LongName,
+            ShortKey = old.ShortKey,
+            Entry = new FatEntry
+            {
+                Name = o.Name,
+                Kind = o.Kind,
+                Size = isDir ? 0 : e.FileSize,
+                Modified = e.Modified,
+                Created = e.Created,
+                Accessed = e.Accessed,
+                Attributes = ToAttributes(e.Attributes),
+                Identity = isDir ? ('d', cluster) : cluster != 0 ? ('f', cluster) : null,
+                ParentCluster = o.ParentCluster,
+                ShortSlot = o.ShortSlot,
+                FirstSlot = o.FirstSlot,
+                Raw = e,
+                ShortName = o.ShortName,
+                FirstCluster = cluster,
+                Links = 1,
+                Mode = o.Kind == FileSystemEntryKind.Directory ? 0x4000u | 0x1EDu & ((e.Attributes & AttrReadOnly) != 0 ? ~0x92u : ~0u)
+                    : 0x8000u | 0x1A4u & ((e.Attributes & AttrReadOnly) != 0 ? ~0x92u : ~0u),
+            },
+        };
     }
 
     /// <summary>The volume label: the root directory's label entry, else the boot sector's.</summary>

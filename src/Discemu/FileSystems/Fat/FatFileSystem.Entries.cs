@@ -152,7 +152,8 @@ internal sealed partial class FatFileSystem
         var span = d.Bytes.AsSpan(e.ShortSlot * DirEntrySize, DirEntrySize);
         var raw = FatDirectoryEntry.Read(span);
         change(raw).Write(span);
-        WriteSlots(d, e.ShortSlot, 1);
+        WriteSlots(d, e.ShortSlot, 1, reparse: false);
+        RefreshItem(d, e.ShortSlot);
     }
 
     /// <summary>Marks the slots of <paramref name="e"/> deleted in its parent.</summary>

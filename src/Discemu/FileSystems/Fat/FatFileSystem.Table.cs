@@ -171,12 +171,16 @@ internal sealed partial class FatFileSystem
             s = e;
         }
         _anyDirty = false;
-        WriteFsInfo();
+        _fsInfoDirty = true;
     }
 
+    private bool _fsInfoDirty;
+
+    /// <summary>Writes FSInfo's free count and next-free hint when allocation changed (on Flush and Dispose).</summary>
     private void WriteFsInfo()
     {
-        if (!_boot.HasFsInfo) return;
+        if (!_boot.HasFsInfo || !_fsInfoDirty) return;
+        _fsInfoDirty = false;
         var sector = new byte[_boot.BytesPerSector];
         long at = (long)_boot.FsInfoSector * _boot.BytesPerSector;
         _device.Read(at, sector);

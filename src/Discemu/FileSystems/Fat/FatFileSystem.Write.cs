@@ -229,6 +229,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         lock (_sync)
         {
             CommitFat();
+            WriteFsInfo();
             _device.Flush();
         }
     }
@@ -236,7 +237,14 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _writable) lock (_sync) CommitFat();
+        if (disposing && _writable)
+        {
+            lock (_sync)
+            {
+                CommitFat();
+                WriteFsInfo();
+            }
+        }
         base.Dispose(disposing);
     }
 
