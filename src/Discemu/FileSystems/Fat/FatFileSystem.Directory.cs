@@ -116,30 +116,49 @@ internal sealed partial class FatFileSystem
             }
             int first = longName is null ? i : lfnFirst;
             lfn = null;
-            string shortName = e.DisplayShortName;
-            bool isDir = e.IsDirectory;
-            uint cluster = _type == FatType.Fat32 ? e.FirstCluster : e.FirstCluster & 0xFFFF;
-            var entry = new FatEntry
-            {
-                Name = longName ?? (shortName.Length == 0 ? "_" : shortName),
-                Kind = isDir ? FileSystemEntryKind.Directory : FileSystemEntryKind.File,
-                Size = isDir ? 0 : e.FileSize,
-                Modified = e.Modified,
-                Created = e.Created,
-                Accessed = e.Accessed,
-                Attributes = ToAttributes(e.Attributes),
-                Identity = isDir ? ('d', cluster) : cluster != 0 ? ('f', cluster) : null,
-                ParentCluster = d.FirstCluster,
-                ShortSlot = i,
-                FirstSlot = first,
-                Raw = e,
-                ShortName = shortName,
-                FirstCluster = cluster,
-                Links = 1,
-                Mode = (isDir ? 0x4000u | 0x1EDu : 0x8000u | 0x1A4u) & ((e.Attributes & AttrReadOnly) != 0 ? ~0x92u : ~0u),
-            };
-            d.Items.Add(new DirItem { Entry = entry, LongName = longName, ShortKey = key });
+            d.Items.Add(MakeItem(d, e, i, first, longName, key));
         }
+    }
+
+    /// <summary>The listed entry for the short entry <paramref name="e"/> at <paramref name="slot"/> (long name from <paramref name="first"/>).</summary>
+    private DirItem MakeItem(DirData d, FatDirectoryEntry e, int slot, int first, string? longName, string key)
+    {
+        int i = slot;
+        string shortName = e.DisplayShortName;
+        bool isDir = e.IsDirectory;
+        uint cluster = _type == FatType.Fat32 ? e.FirstCluster : e.FirstCluster & 0xFFFF;
+        var entry = new FatEntry
+        {
+            Name = longName ?? (shortName.Length == 0 ? "_" : shortName),
+            Kind = isDir ? FileSystemEntryKind.Directory : FileSystemEntryKind.File,
+            Size = isDir ? 0 : e.FileSize,
+            Modified = e.Modified,
+            Created = e.Created,
+            Accessed = e.Accessed,
+            Attributes = ToAttributes(e.Attributes),
+            Identity = isDir ? ('d', cluster) : cluster != 0 ? ('f', cluster) : null,
+            ParentCluster = d.FirstCluster,
+            ShortSlot = i,
+            FirstSlot = first,
+            Raw = e,
+            ShortName = shortName,
+            FirstCluster = cluster,
+            Links = 1,
+            Mode = (isDir ? 0x4000u | 0x1EDu : 0x8000u | 0x1A4u) & ((e.Attributes & AttrReadOnly) != 0 ? ~0x92u : ~0u),
+        };
+        return new DirItem { Entry = entry, LongName = longName, ShortKey = key };
+    }
+
+    /// <summary>Adds the entry just written at [<paramref name="first"/>, <paramref name="shortSlot"/>] to the parsed items, in slot order.</summary>
+    private void AddParsed(DirData d, int first, int shortSlot, string? longName)
+    {
+        var e = FatDirectoryEntry.Read(d.Bytes.AsSpan(shortSlot * DirEntrySize, DirEntrySize));
+        string key = ShortNames.Key(e.Name);
+        d.ShortKeys.Add(key);
+        var item = MakeItem(d, e, shortSlot, first, longName, key);
+        int at = d.Items.FindIndex(x => x.Entry.ShortSlot > shortSlot);
+        if (at < 0) d.Items.Add(item);
+        else d.Items.Insert(at, item);
     }
 
     private bool IsRootDir(DirData d) => d.FirstCluster == _root.FirstCluster;

@@ -89,7 +89,8 @@ internal sealed partial class FatFileSystem
             d.Bytes.AsSpan(endSlot * DirEntrySize, DirEntrySize).Clear();
             count++;
         }
-        WriteSlots(d, first, count);
+        WriteSlots(d, first, count, reparse: false);
+        AddParsed(d, first, first + lfn.Length, lfn.Length > 0 ? name : null);
         return first + lfn.Length;
     }
 
