@@ -33,6 +33,8 @@ internal static class FuzzSeeds
         }
         foreach (var seed in IsoSeeds.All()) yield return seed;
         foreach (var seed in HandUdf.Seeds()) yield return seed;
+        foreach (var type in new[] { Discemu.FileSystems.Fat.FatType.Fat12, Discemu.FileSystems.Fat.FatType.Fat16, Discemu.FileSystems.Fat.FatType.Fat32 })
+            yield return ("fat", "fat" + (int)type, HandFat.Sample(type));
         foreach (var (name, data) in VhdxLogs()) yield return ("vhdx-log", name, data);
         yield return ("image", "vhdx-empty", VhdxImageSeed());
         yield return ("image", "zeros", new byte[4096]);

@@ -38,6 +38,7 @@ internal static class FuzzTargets
         ["vhd"] = VhdHeaderTarget,
         ["vdi"] = VdiHeaderTarget,
         ["iso9660"] = Iso9660Target,
+        ["fat"] = FatTarget,
         ["rock-ridge"] = RockRidgeTarget,
         ["el-torito"] = ElToritoTarget,
         ["zisofs"] = ZisofsTarget,
@@ -574,6 +575,45 @@ internal static class FuzzTargets
 
     /// <summary>Most directory entries <see cref="WalkFileSystem"/> visits.</summary>
     public const int EntryCap = 20_000;
+
+    /// <summary>
+    /// FAT: probe, open read-only and walk; then open a writable copy and edit it (create, write, rename, delete,
+    /// label), each step allowed to fail only with a typed error, and walk the result.
+    /// </summary>
+    private static void FatTarget(ReadOnlySpan<byte> data)
+    {
+        using var device = new MemoryDevice(data);
+        if (Discemu.FileSystems.Fat.FatFileSystemType.Instance.Probe(device) is < 0 or > 100) throw new InvalidOperationException("Probe out of range.");
+        try
+        {
+            using var fs = Discemu.FileSystems.Fat.FatFileSystemType.Instance.Open(device, new FileSystemOpenOptions());
+            WalkFileSystem(fs, ReadCap);
+        }
+        catch (DiscemuException) { return; }
+        try
+        {
+            using var fs = Discemu.FileSystems.Fat.FatFileSystemType.Instance.Open(device, new FileSystemOpenOptions { Writable = true });
+            var w = (IWritableFileSystem)fs;
+            Action[] steps =
+            [
+                () => w.CreateDirectory("/fuzz dir"),
+                () => w.CreateFile("/fuzz dir/new file.txt"),
+                () => w.Write("/fuzz dir/new file.txt", 0, new byte[5000]),
+                () => w.Move("/fuzz dir/new file.txt", "/moved.TXT"),
+                () => w.SetLength("/moved.TXT", 10),
+                () => w.Delete("/moved.TXT"),
+                () => w.SetLabel("FUZZ"),
+                () => w.Flush(),
+            ];
+            foreach (var step in steps)
+            {
+                try { step(); }
+                catch (DiscemuException) { }
+            }
+            WalkFileSystem(fs, ReadCap);
+        }
+        catch (DiscemuException) { }
+    }
 
     private static void Iso9660Target(ReadOnlySpan<byte> data)
     {

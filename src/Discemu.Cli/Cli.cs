@@ -103,6 +103,12 @@ public static class Cli
         root.Subcommands.Add(GetCommand.Build(ctx));
         root.Subcommands.Add(TreeCommand.Build(ctx));
         root.Subcommands.Add(FsInfoCommand.Build(ctx));
+        root.Subcommands.Add(PutCommand.Build(ctx));
+        root.Subcommands.Add(RmCommand.Build(ctx));
+        root.Subcommands.Add(MkdirCommand.Build(ctx));
+        root.Subcommands.Add(MvCommand.Build(ctx));
+        root.Subcommands.Add(AttribCommand.Build(ctx));
+        root.Subcommands.Add(LabelCommand.Build(ctx));
         root.Subcommands.Add(AcquireCommand.Build(ctx));
         root.Subcommands.Add(MountCommand.Build(ctx));
         root.Subcommands.Add(UmountCommand.Build(ctx));

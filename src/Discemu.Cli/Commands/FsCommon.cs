@@ -8,7 +8,7 @@ namespace Discemu.Cli.Commands;
 internal sealed class FsCommon
 {
     public Option<string?> Format { get; } = CommonOptions.Format();
-    public Option<string?> Type { get; } = new("--type") { Description = "File system type (detected when omitted): iso9660, udf", HelpName = "fstype" };
+    public Option<string?> Type { get; } = new("--type") { Description = "File system type (detected when omitted): iso9660, udf, fat", HelpName = "fstype" };
     public Option<int?> Session { get; } = new("--session") { Description = "Multi-session images: the session to read (1 = oldest; default: the last)", HelpName = "N" };
     public Option<string?> Names { get; } = new("--names") { Description = "ISO 9660: the names to show (default: Rock Ridge, else Joliet, else ISO 9660)", HelpName = "iso|joliet|rr" };
 

@@ -20,7 +20,8 @@ public sealed class FileSystemRegistry
     /// <summary>Every built-in file system type. Add a new one here.</summary>
     public static FileSystemRegistry Default { get; } = new(
         Iso9660.IsoFileSystemType.Instance,
-        Udf.UdfFileSystemType.Instance);
+        Udf.UdfFileSystemType.Instance,
+        Fat.FatFileSystemType.Instance);
 
     /// <summary>The registered types in registration order.</summary>
     public IReadOnlyList<FileSystemType> Types => _types;

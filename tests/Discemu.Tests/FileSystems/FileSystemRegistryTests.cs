@@ -13,7 +13,8 @@ public sealed class FileSystemRegistryTests
     {
         Assert.Same(IsoFileSystemType.Instance, FileSystemRegistry.Default.Find("iso9660"));
         Assert.Same(IsoFileSystemType.Instance, FileSystemRegistry.Default.Find("ISO"));
-        Assert.Null(FileSystemRegistry.Default.TryFind("fat"));
+        Assert.Same(Discemu.FileSystems.Fat.FatFileSystemType.Instance, FileSystemRegistry.Default.TryFind("vfat"));
+        Assert.Null(FileSystemRegistry.Default.TryFind("ntfs"));
         Assert.Throws<BadArgumentException>(() => FileSystemRegistry.Default.Find("nosuch"));
         Assert.Throws<ArgumentException>(() => new FileSystemRegistry(IsoFileSystemType.Instance, IsoFileSystemType.Instance));
     }

@@ -104,12 +104,17 @@ public static class ShortNames
 
     /// <summary>
     /// A short alias for <paramref name="longName"/> not in <paramref name="taken"/> (11-byte keys as Latin-1
-    /// strings): the basis name with a numeric tail "~N" (N from 1), the base shortened so the whole stays 8 characters.
+    /// strings): the basis name itself when nothing was lost converting it, else the basis with a numeric tail "~N" (N from 1), the base shortened so the whole stays 8 characters.
     /// </summary>
     /// <exception cref="DiskFullException">Every alias up to ~999999 is taken.</exception>
     public static byte[] GenerateAlias(string longName, Func<string, bool> taken)
     {
-        var (b, e, _) = Basis(longName);
+        var (b, e, lossy) = Basis(longName);
+        if (!lossy)
+        {
+            var plain = Pad(b, e);
+            if (!taken(Key(plain))) return plain;
+        }
         for (int n = 1; n < 1_000_000; n++)
         {
             string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);

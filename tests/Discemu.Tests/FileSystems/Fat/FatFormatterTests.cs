@@ -2,6 +2,7 @@ using Discemu.Block;
 using Discemu.FileSystems.Fat;
 using Discemu.Tests.Infrastructure;
 using static Discemu.Tests.Cli.CliHarness;
+using static Discemu.Tests.FileSystems.Fat.FatMkfsKit;
 using static Discemu.Tests.FileSystems.Fat.FatTestKit;
 
 namespace Discemu.Tests.FileSystems.Fat;
