@@ -31,6 +31,7 @@ internal static class PutCommand
                 bool intoDir = destEntry is { IsDirectory: true };
                 if (!intoDir && all.Length > 2) throw new BadArgumentException("With several sources the destination must be a directory.", opened.FileSystem.DescribePath(arg.InnerPath));
                 var buffer = ArrayPool<byte>.Shared.Rent(Chunk);
+                fs.WriteBack = true; // metadata of the new files is written once, in a crash-safe order, by Flush
                 try
                 {
                     foreach (var src in all[..^1])
@@ -86,10 +87,11 @@ internal static class PutCommand
         fs.CreateFile(writeTo, times);
         try
         {
-            using var input = new FileStream(hostFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            long pos = 0;
+            // A bare handle and positional reads: no lock (FileShare), no seeks, one read for a small file.
+            using var input = File.OpenHandle(hostFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+            long length = RandomAccess.GetLength(input), pos = 0;
             int n;
-            while ((n = input.Read(buffer, 0, buffer.Length)) > 0)
+            while (pos < length && (n = RandomAccess.Read(input, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - pos)), pos)) > 0)
             {
                 fs.Write(writeTo, pos, buffer.AsSpan(0, n));
                 pos += n;

@@ -81,6 +81,15 @@ public interface IWritableFileSystem
 
     /// <summary>Writes every pending change to the device and flushes it.</summary>
     void Flush();
+
+    /// <summary>
+    /// Write-back mode for bulk copies: when true, a file system may hold the metadata of new files and
+    /// directories (allocation tables, directory entries) in memory until <see cref="Flush"/> or disposal, and
+    /// write it then in a crash-safe order. Until then the device still holds the file system as it was (plus
+    /// content in free space). Operations that remove or move entries write everything pending first and then
+    /// run write-through. Setting it to false writes what is pending. File systems without it ignore it.
+    /// </summary>
+    bool WriteBack { get => false; set { } }
 }
 
 /// <summary>Times to set on an entry; a null field means "leave it" (or "now" when creating).</summary>

@@ -20,6 +20,9 @@ internal sealed class DirData
     public HashSet<string> ShortKeys { get; } = new(StringComparer.Ordinal);
     public int VolumeLabelSlot { get; set; } = -1;
 
+    /// <summary>Slots changed in memory and not yet written (write-back mode), or null.</summary>
+    public SortedSet<int>? DirtySlots { get; set; }
+
     /// <summary>The entry called <paramref name="name"/>: the exact long name, then ignoring case, then the 8.3 name.</summary>
     public DirItem? Find(string name)
         => Items.FirstOrDefault(i => string.Equals(i.Entry.Name, name, StringComparison.Ordinal))
@@ -58,7 +61,11 @@ internal sealed partial class FatFileSystem
             d = new DirData { FirstCluster = firstCluster, Clusters = chain, Bytes = bytes };
         }
         Parse(d);
-        if (_dirCache.Count >= DirCacheLimit) _dirCache.Clear();
+        if (_dirCache.Count >= DirCacheLimit)
+        {
+            WritePending(); // dirty directories live only in the cache
+            _dirCache.Clear();
+        }
         _dirCache[firstCluster] = d;
         return d;
     }
@@ -185,6 +192,21 @@ internal sealed partial class FatFileSystem
     /// <summary>Writes slots [first, first+count) of <paramref name="d"/> from its bytes to the device, and re-parses it.</summary>
     private void WriteSlots(DirData d, int first, int count, bool reparse = true)
     {
+        if (Deferring)
+        {
+            d.DirtySlots ??= [];
+            for (int k = first; k < first + count; k++) d.DirtySlots.Add(k);
+            _dirtyDirs.Add(d);
+            if (reparse) Parse(d);
+            return;
+        }
+        WriteSlotsNow(d, first, count);
+        if (reparse) Parse(d);
+    }
+
+    /// <summary>Writes slots [first, first+count) of <paramref name="d"/> from its bytes to the device.</summary>
+    private void WriteSlotsNow(DirData d, int first, int count)
+    {
         int i = first;
         while (i < first + count)
         {
@@ -194,7 +216,6 @@ internal sealed partial class FatFileSystem
             _device.Write(offset, d.Bytes.AsSpan(i * DirEntrySize, (j - i) * DirEntrySize));
             i = j;
         }
-        if (reparse) Parse(d);
     }
 
     /// <summary>Re-reads the item whose short entry is at <paramref name="slot"/> after only its fields (not its name) changed.</summary>

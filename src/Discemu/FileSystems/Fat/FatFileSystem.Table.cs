@@ -154,6 +154,12 @@ internal sealed partial class FatFileSystem
     /// <summary>Writes the dirty FAT sectors to every FAT copy (only the active one when FAT32 mirroring is off), then FSInfo.</summary>
     private void CommitFat()
     {
+        if (!Deferring) CommitFatNow();
+    }
+
+    /// <summary>Writes the dirty FAT sectors now, even in write-back mode.</summary>
+    private void CommitFatNow()
+    {
         if (!_anyDirty) return;
         int bps = _boot.BytesPerSector;
         for (int s = 0; s < _dirtyFat.Length; s++)

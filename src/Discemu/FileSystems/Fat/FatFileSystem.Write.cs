@@ -92,6 +92,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         CheckWritable();
         lock (_sync)
         {
+            using var writeThrough = WriteThrough();
             var f = File(path);
             if (length < 0 || length > MaxFileSize) throw new BadArgumentException($"A FAT file has 0 to {MaxFileSize} bytes.", DescribePath(path));
             if (length == f.Size) return;
@@ -129,6 +130,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         CheckWritable();
         lock (_sync)
         {
+            using var writeThrough = WriteThrough();
             var e = Existing(path);
             if (e.IsRoot) throw new BadArgumentException("The root directory cannot be removed.", DescribePath(path));
             if (e.IsDirectory && ReadDir(e.FirstCluster).Items.Count > 0)
@@ -147,6 +149,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         CheckWritable();
         lock (_sync)
         {
+            using var writeThrough = WriteThrough();
             var src = Existing(from);
             if (src.IsRoot) throw new BadArgumentException("The root directory cannot be moved.", DescribePath(from));
             var (parent, name) = ParentOf(to);
@@ -228,7 +231,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         CheckWritable();
         lock (_sync)
         {
-            CommitFat();
+            WritePending();
             WriteFsInfo();
             _device.Flush();
         }
@@ -241,7 +244,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         {
             lock (_sync)
             {
-                CommitFat();
+                WritePending();
                 WriteFsInfo();
             }
         }

@@ -31,7 +31,11 @@ public sealed class FatPropertyTests
     [FsCheck.Xunit.Property(MaxTest = 10)]
     public Property Fat32SequencesMatchTheModel() => Prop.ForAll(Ops, ops => Run(FatType.Fat32, ops));
 
-    private static void Run(FatType type, (int Kind, int A, int B, int C)[] ops)
+    /// <summary>The same in write-back mode (what put uses): metadata held in memory must read back the same and land consistent.</summary>
+    [FsCheck.Xunit.Property(MaxTest = 15)]
+    public Property WriteBackSequencesMatchTheModel() => Prop.ForAll(Ops, ops => Run(FatType.Fat12, ops, writeBack: true));
+
+    private static void Run(FatType type, (int Kind, int A, int B, int C)[] ops, bool writeBack = false)
     {
         using var tmp = new TempDir();
         var image = type == FatType.Fat12 ? HandFat.Empty(type, 1600, rootEntries: 32) : HandFat.Empty(type, 67_000);
@@ -43,6 +47,7 @@ public sealed class FatPropertyTests
         using (var fs = FatFileSystemType.Instance.Open(device, new FileSystemOpenOptions { Writable = true }))
         {
             var w = (IWritableFileSystem)fs;
+            w.WriteBack = writeBack;
             int step = 0;
             foreach (var (kind, a, b, c) in ops)
             {
