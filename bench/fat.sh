@@ -14,6 +14,7 @@ root=$(dirname "$here")
 work=${BENCH_DIR:-/tmp/discemu-bench-fat}
 runs=${BENCH_RUNS:-3}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 files=${1:-10000}
 export TZ=UTC
 mkdir -p "$work"

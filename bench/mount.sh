@@ -20,6 +20,7 @@ work=${BENCH_DIR:-/tmp/discemu-bench-mount}
 runs=${BENCH_RUNS:-3}
 cache=${BENCH_CACHE:-cold}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 mib=${1:-512}
 for tool in xorriso fuseiso python3; do command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install $tool)" >&2; exit 1; }; done
 [ -e /dev/fuse ] || { echo "/dev/fuse is missing" >&2; exit 1; }

@@ -17,6 +17,7 @@ work=${BENCH_DIR:-/tmp/discemu-bench}
 runs=${BENCH_RUNS:-3}
 nrandom=${BENCH_RANDOM:-20000}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 gib=${1:-1}
 mkdir -p "$work"
 for t in qemu-img qemu-nbd qemu-io nbdcopy; do command -v $t >/dev/null || { echo "$t is missing" >&2; exit 1; }; done
