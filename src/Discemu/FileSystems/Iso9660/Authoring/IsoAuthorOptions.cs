@@ -100,7 +100,7 @@ public sealed record IsoAuthorOptions
     /// <summary>
     /// Write an isohybrid GPT: a protective MBR (0xEE; the isohybrid template's code when <see cref="IsoHybridMbr"/> is
     /// set) with a primary GPT at LBA 1 and a backup GPT at the end, listing the ISO volume (after its 32 KiB system
-    /// area), each El Torito EFI image inside it and the appended EFI system partition; the volume is padded to whole MiB.
+    /// area) and the appended EFI system partition (<see cref="EfiPartition"/>); the volume is padded to whole MiB.
     /// </summary>
     public bool Gpt { get; init; }
 

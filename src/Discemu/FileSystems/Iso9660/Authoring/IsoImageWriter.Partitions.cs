@@ -6,15 +6,13 @@ internal sealed partial class IsoImageWriter
 {
     private long TotalBytes => (long)layout.VolumeBlocks * SectorSize + IsoPartitionWriter.TrailerBytes(efiBytes, _o.Gpt);
 
-    private IEnumerable<IsoNode> EfiImages => boots.Where(b => b.Entry.Efi).Select(b => b.Image);
-
     /// <summary>The isohybrid MBR, the protective MBR and primary GPT, or the MBR of the appended partition, in the system area.</summary>
     private void WriteSystemArea()
     {
         if (hybridTemplate is null && !_o.Gpt && efiBytes == 0) return;
         var head = new byte[IsoPartitionWriter.Lba * 34];
         if (hybridTemplate is not null) IsoHybridWriter.Build(hybridTemplate, boots[0].Image.Extent, layout.VolumeBlocks, _o.VolumeId).CopyTo(head, 0);
-        IsoPartitionWriter.WriteHead(head, hybridTemplate is not null, _o.Gpt, layout.VolumeBlocks, EfiImages, efiBytes, TotalBytes, _o.VolumeId);
+        IsoPartitionWriter.WriteHead(head, hybridTemplate is not null, _o.Gpt, layout.VolumeBlocks, efiBytes, TotalBytes, _o.VolumeId);
         _sink.Write(head);
     }
 
@@ -44,6 +42,6 @@ internal sealed partial class IsoImageWriter
             }
             _sink.SkipTo((long)layout.VolumeBlocks * SectorSize + IsoPartitionWriter.RoundUp(efiBytes));
         }
-        if (_o.Gpt) _sink.Write(IsoPartitionWriter.Tail(layout.VolumeBlocks, EfiImages, efiBytes, TotalBytes, _o.VolumeId));
+        if (_o.Gpt) _sink.Write(IsoPartitionWriter.Tail(layout.VolumeBlocks, efiBytes, TotalBytes, _o.VolumeId));
     }
 }

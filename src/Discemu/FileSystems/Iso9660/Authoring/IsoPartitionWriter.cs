@@ -36,7 +36,7 @@ internal static class IsoPartitionWriter
 
     /// <summary>The partition list as (type GUID, name, first LBA, sectors, attributes).</summary>
     private static List<(Guid Type, string Name, ulong First, ulong Count, ulong Attributes)> Entries(
-        uint volumeBlocks, IEnumerable<IsoNode> efiImages, long efiBytes)
+        uint volumeBlocks, long efiBytes)
     {
         ulong isoSectors = (ulong)volumeBlocks * 4;
         var list = new List<(Guid, string, ulong, ulong, ulong)> { (PartitionTypes.MicrosoftBasicData, "ISOHybrid", IsoPartitionStart, isoSectors - IsoPartitionStart, AttrRequired | AttrReadOnly) };
@@ -49,7 +49,7 @@ internal static class IsoPartitionWriter
     /// 432 bytes may already hold isohybrid code and must hold the MBR written by <see cref="IsoHybridWriter"/> when
     /// there is one).
     /// </summary>
-    public static void WriteHead(Span<byte> head, bool hybridMbr, bool gpt, uint volumeBlocks, IEnumerable<IsoNode> efiImages, long efiBytes, long totalBytes, string volumeId)
+    public static void WriteHead(Span<byte> head, bool hybridMbr, bool gpt, uint volumeBlocks, long efiBytes, long totalBytes, string volumeId)
     {
         ulong isoSectors = (ulong)volumeBlocks * 4;
         ulong efiSectors = (ulong)(RoundUp(efiBytes) / Lba);
@@ -59,7 +59,7 @@ internal static class IsoPartitionWriter
             ulong total = (ulong)totalBytes / Lba;
             mbr.Slice(446, 64).Clear();
             MbrEntry(mbr.Slice(446, 16), 0, TypeProtective, 1, (uint)Math.Min(total - 1, uint.MaxValue));
-            var (primary, _, array) = Gpt(volumeBlocks, efiImages, efiBytes, totalBytes, volumeId);
+            var (primary, _, array) = Gpt(volumeBlocks, efiBytes, totalBytes, volumeId);
             primary.Write(head.Slice(Lba, Lba));
             array.CopyTo(head[(2 * Lba)..]);
         }
@@ -77,21 +77,21 @@ internal static class IsoPartitionWriter
     }
 
     /// <summary>The backup GPT (entry array then header) that ends the image.</summary>
-    public static byte[] Tail(uint volumeBlocks, IEnumerable<IsoNode> efiImages, long efiBytes, long totalBytes, string volumeId)
+    public static byte[] Tail(uint volumeBlocks, long efiBytes, long totalBytes, string volumeId)
     {
-        var (_, backup, array) = Gpt(volumeBlocks, efiImages, efiBytes, totalBytes, volumeId);
+        var (_, backup, array) = Gpt(volumeBlocks, efiBytes, totalBytes, volumeId);
         var tail = new byte[(ArraySectors + 1) * Lba];
         array.CopyTo(tail);
         backup.Write(tail.AsSpan(ArraySectors * Lba));
         return tail;
     }
 
-    private static (GptHeader Primary, GptHeader Backup, byte[] Array) Gpt(uint volumeBlocks, IEnumerable<IsoNode> efiImages, long efiBytes, long totalBytes, string volumeId)
+    private static (GptHeader Primary, GptHeader Backup, byte[] Array) Gpt(uint volumeBlocks, long efiBytes, long totalBytes, string volumeId)
     {
         ulong last = (ulong)totalBytes / Lba - 1;
         var array = new byte[ArraySectors * Lba];
         int i = 0;
-        foreach (var (type, name, first, count, attributes) in Entries(volumeBlocks, efiImages, efiBytes))
+        foreach (var (type, name, first, count, attributes) in Entries(volumeBlocks, efiBytes))
         {
             new GptEntry(type, DerivedGuid(volumeId, volumeBlocks, i + 1), first, first + count - 1, attributes, name).Write(array.AsSpan(i * 128, 128));
             i++;
