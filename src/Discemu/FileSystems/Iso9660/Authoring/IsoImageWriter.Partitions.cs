@@ -28,7 +28,7 @@ internal sealed partial class IsoImageWriter
                 long offset = 0;
                 while (offset < efiBytes)
                 {
-                    int want = (int)Math.Min(IsoFileReader.ChunkBytes, efiBytes - offset);
+                    int want = (int)Math.Min(ReadChunk, efiBytes - offset);
                     var span = _sink.GetSpan(want);
                     int n = RandomAccess.Read(handle, span, offset);
                     if (n <= 0) throw new ImageAccessException($"EFI partition image '{path}' shrank while it was written.", path);
