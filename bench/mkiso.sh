@@ -15,6 +15,7 @@ root=$(dirname "$here")
 work=${BENCH_DIR:-/tmp/discemu-bench-mkiso}
 runs=${BENCH_RUNS:-1}
 discemu=${DISCEMU:-$root/discemu}
+export DISCEMU_AOT=${DISCEMU_AOT:-1}   # ./discemu runs the Native AOT build, as released (0 = ReadyToRun)
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(15000 60000)
 mkdir -p "$work"

@@ -44,13 +44,15 @@ internal static class MkisoCommand
         var infoTable = new Option<bool>("-boot-info-table") { Description = "Patch a boot information table into the current entry's image" };
         var altBoot = new Option<bool>("-eltorito-alt-boot") { Description = "Start a new boot entry" };
         var hybridMbr = new Option<string?>("--isohybrid-mbr", "-isohybrid-mbr") { Description = "isohybrid MBR template (e.g. /usr/lib/ISOLINUX/isohdpfx.bin): the image also boots from a USB stick", HelpName = "file" };
+        var gpt = new Option<bool>("--gpt") { Description = "isohybrid GPT: protective MBR, primary and backup GPT listing the ISO and the appended partition" };
+        var efiPart = new Option<string?>("--efi-partition") { Description = "Append this image (e.g. a FAT EFI system partition) after the ISO as partition 2, type 0xEF", HelpName = "file" };
         var quiet = new Option<bool>("-quiet", "-q") { Description = "Print nothing but errors" };
         var sources = new Argument<string[]>("sources") { Description = "Directories, files and graft points /dest=src", Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("mkiso", "Author an ISO 9660 image (Rock Ridge, Joliet, El Torito)")
         {
             output, format, volume, publisher, application, preparer, system, volset, level, rock, rational, joliet, jolietLong,
             noRock, noJoliet, graft, exclude, hidden, bootImage, efiImage, catalog, noEmul, hardDisk, loadSize, infoTable, altBoot,
-            hybridMbr, quiet, sources,
+            hybridMbr, gpt, efiPart, quiet, sources,
         };
         cmd.SetAction(parse => ctx.Guard(() =>
         {
@@ -76,6 +78,8 @@ internal static class MkisoCommand
                 BootEntries = IsoBootArguments.Parse(parse.Tokens.Select(t => t.Value).ToList()),
                 BootCatalogPath = parse.GetValue(catalog),
                 IsoHybridMbr = parse.GetValue(hybridMbr),
+                Gpt = parse.GetValue(gpt),
+                EfiPartition = parse.GetValue(efiPart),
             };
             var plan = IsoAuthor.Plan(options);
             try

@@ -28,6 +28,24 @@ public sealed class MkisoCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public void GptAndEfiPartitionShowInPart()
+    {
+        string src = MakeSource(_dir, depth: 1);
+        string esp = _dir.File("esp.img");
+        File.WriteAllBytes(esp, new byte[300_000]);
+        string iso = _dir.File("gpt.iso");
+        var r = CliHarness.Run("mkiso", "-o", iso, "--gpt", "--efi-partition", esp, src);
+        Assert.True(r.Code == 0, r.Err);
+        r = CliHarness.Run("part", iso);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("gpt", r.Out, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("EFI System", r.Out);
+        r = CliHarness.Run("mkiso", "-o", _dir.File("bad.iso"), "--efi-partition", _dir.File("missing.img"), src);
+        Assert.NotEqual(0, r.Code);
+        Assert.False(File.Exists(_dir.File("bad.iso")));
+    }
+
     private static void Both(string src, string iso, string qcow)
     {
         var r = CliHarness.Run("mkiso", "-o", iso, "-V", "CLIVOL", "-publisher", "Me", "-m", "*.bin", src, "/extra/readme=" + Path.Join(src, "readme.txt"));

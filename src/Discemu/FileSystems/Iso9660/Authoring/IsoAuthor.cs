@@ -30,7 +30,16 @@ public static class IsoAuthor
                 throw new BadArgumentException("An isohybrid MBR needs a BIOS no-emulation boot image as the first boot entry (-b IMG -no-emul-boot).");
             hybrid = IsoHybridWriter.ReadTemplate(template);
         }
-        return new IsoAuthorPlan(layout, boots, options.SourceDateEpoch ?? now, hybrid);
+        long efiBytes = 0;
+        if (options.EfiPartition is { } efi)
+        {
+            var info = new FileInfo(efi);
+            if (!info.Exists) throw new BadArgumentException($"EFI partition image '{efi}' does not exist.", efi);
+            efiBytes = info.Length;
+            if (efiBytes is 0 or > (long)uint.MaxValue * IsoPartitionWriter.Lba / 2)
+                throw new BadArgumentException($"EFI partition image '{efi}' is {efiBytes} bytes (1 byte to 1 TiB expected).", efi);
+        }
+        return new IsoAuthorPlan(layout, boots, options.SourceDateEpoch ?? now, hybrid, efiBytes);
     }
 
     private static IsoNode AddCatalog(IsoNode root, string path, IsoAuthorOptions options)
@@ -61,16 +70,19 @@ public sealed class IsoAuthorPlan
     private readonly DateTimeOffset _volumeTime;
     private readonly byte[]? _hybridTemplate;
 
-    internal IsoAuthorPlan(IsoLayout layout, List<ResolvedBootEntry> boots, DateTimeOffset volumeTime, byte[]? hybridTemplate)
+    private readonly long _efiBytes;
+
+    internal IsoAuthorPlan(IsoLayout layout, List<ResolvedBootEntry> boots, DateTimeOffset volumeTime, byte[]? hybridTemplate, long efiBytes)
     {
+        _efiBytes = efiBytes;
         _hybridTemplate = hybridTemplate;
         _layout = layout;
         _boots = boots;
         _volumeTime = volumeTime;
     }
 
-    /// <summary>The image's size in bytes.</summary>
-    public long Size => (long)_layout.VolumeBlocks * IsoConstants.SectorSize;
+    /// <summary>The image's size in bytes: the ISO volume, then the appended EFI partition and the backup GPT, if any.</summary>
+    public long Size => (long)_layout.VolumeBlocks * IsoConstants.SectorSize + IsoPartitionWriter.TrailerBytes(_efiBytes, _layout.Options.Gpt);
 
     /// <summary>Directories in the tree (the root included).</summary>
     public int Directories => _layout.IsoDirs.Count;
@@ -83,11 +95,11 @@ public sealed class IsoAuthorPlan
     /// zeros where nothing is written, in increasing offset order.
     /// </summary>
     /// <exception cref="ArgumentException">The device is smaller than <see cref="Size"/>.</exception>
-    /// <exception cref="ImageAccessException">A source file cannot be read or shrank while it was written.</exception>
+    /// <exception cref="ImageAccessException">A source file (or the EFI partition image) cannot be read or changed size while it was written.</exception>
     public void WriteTo(BlockDevice device, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (device.Length < Size) throw new ArgumentException($"The device ({device.Length} bytes) is smaller than the image ({Size}).", nameof(device));
-        new IsoImageWriter(_layout, _boots, device, _volumeTime, _hybridTemplate).Write(cancel);
+        new IsoImageWriter(_layout, _boots, device, _volumeTime, _hybridTemplate, _efiBytes).Write(cancel);
     }
 }

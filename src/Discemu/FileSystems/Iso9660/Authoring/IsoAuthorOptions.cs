@@ -96,4 +96,17 @@ public sealed record IsoAuthorOptions
     /// from a USB stick. Needs a BIOS no-emulation first boot entry.
     /// </summary>
     public string? IsoHybridMbr { get; init; }
+
+    /// <summary>
+    /// Write an isohybrid GPT: a protective MBR (0xEE; the isohybrid template's code when <see cref="IsoHybridMbr"/> is
+    /// set) with a primary GPT at LBA 1 and a backup GPT at the end, listing the ISO volume (after its 32 KiB system
+    /// area) and the appended EFI system partition (<see cref="EfiPartition"/>); the volume is padded to whole MiB.
+    /// </summary>
+    public bool Gpt { get; init; }
+
+    /// <summary>
+    /// A FAT image (usually) to append after the ISO volume as partition 2 of type 0xEF (EFI system partition), padded
+    /// to 2 KiB, like xorriso's <c>-append_partition 2 0xef FILE</c>; listed in the MBR and, with <see cref="Gpt"/>, in the GPT.
+    /// </summary>
+    public string? EfiPartition { get; init; }
 }

@@ -5,14 +5,14 @@ using static Discemu.FileSystems.Iso9660.IsoConstants;
 namespace Discemu.FileSystems.Iso9660.Authoring;
 
 /// <summary>Writes a planned image to a fresh device in one pass, in increasing offset order.</summary>
-internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBootEntry> boots, BlockDevice device, DateTimeOffset volumeTime, byte[]? hybridTemplate)
+internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBootEntry> boots, BlockDevice device, DateTimeOffset volumeTime, byte[]? hybridTemplate, long efiBytes)
 {
     private readonly IsoSink _sink = new(device);
     private readonly IsoAuthorOptions _o = layout.Options;
 
     public void Write(CancellationToken cancel)
     {
-        if (hybridTemplate is not null) _sink.Write(IsoHybridWriter.Build(hybridTemplate, boots[0].Image.Extent, layout.VolumeBlocks, _o.VolumeId));
+        WriteSystemArea();
         _sink.SkipTo((long)VolumeDescriptorStart * SectorSize);
         WriteDescriptors();
         WritePathTable(layout.IsoDirs, layout.PathTableL, joliet: false, bigEndian: false);
@@ -33,6 +33,7 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
         }
         WriteFiles(cancel);
         _sink.SkipTo((long)layout.VolumeBlocks * SectorSize);
+        WriteTrailer();
         _sink.Flush();
     }
 

@@ -79,7 +79,7 @@ internal sealed partial class IsoLayout
             f.Extent = Block(next);
             next += (ulong)((f.Size + SectorSize - 1) / SectorSize);
         }
-        if (Options.IsoHybridMbr is not null) next = (next + IsoHybridWriter.MiBBlocks - 1) / IsoHybridWriter.MiBBlocks * IsoHybridWriter.MiBBlocks;
+        if (Options.IsoHybridMbr is not null || Options.Gpt) next = (next + IsoHybridWriter.MiBBlocks - 1) / IsoHybridWriter.MiBBlocks * IsoHybridWriter.MiBBlocks;
         VolumeBlocks = Block(next);
         FixEmptyAndLinked();
     }

@@ -123,8 +123,17 @@ internal sealed class IsoTreeScanner
 
     private long Clamp(long t) => _options.SourceDateEpoch is { } e ? Math.Min(t, e.ToUnixTimeSeconds()) : t;
 
-    /// <summary>A node for a host path (a directory with its whole subtree).</summary>
+    /// <summary>A node for a host path (a directory with its whole subtree), hard links inside it linked.</summary>
     private IsoNode Make(string name, string hostPath, HostStat stat)
+    {
+        var node = MakeNode(name, hostPath, stat);
+        if (node.IsDirectory) ScanSubtree(node);
+        LinkHardLinks(node);
+        return node;
+    }
+
+    /// <summary>A node for a host path, without its children.</summary>
+    private IsoNode MakeNode(string name, string hostPath, HostStat stat)
     {
         var kind = (stat.Mode & 0xF000) switch
         {
@@ -144,14 +153,58 @@ internal sealed class IsoTreeScanner
             HostId = (stat.Device, stat.Inode),
             LinkTarget = kind == IsoNodeKind.Symlink ? new FileInfo(hostPath).LinkTarget ?? "" : null,
         };
-        if (kind == IsoNodeKind.File && stat.Links > 1 && stat.Inode != 0)
+        if (kind == IsoNodeKind.File && stat.Links > 1 && stat.Inode != 0) node.Links = stat.Links;
+        return node;
+    }
+
+    /// <summary>
+    /// Scans a directory's subtree level by level, the directories of one level in parallel (the scan is mostly
+    /// readdir and statx calls, which overlap well), then links hard-linked files in depth-first tree order, so the
+    /// tree is the same whatever order the threads ran in.
+    /// </summary>
+    private void ScanSubtree(IsoNode top)
+    {
+        var level = new List<IsoNode> { top };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) };
+        while (level.Count > 0)
         {
+            if (level.Count == 1) ScanLevelDirectory(level[0]);
+            else
+            {
+                try
+                {
+                    Parallel.ForEach(level, options, ScanLevelDirectory);
+                }
+                catch (AggregateException e)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]);
+                }
+            }
+            var next = new List<IsoNode>();
+            foreach (var d in level)
+                foreach (var c in d.Children!)
+                    if (c.IsDirectory) next.Add(c);
+            level = next;
+        }
+    }
+
+    private void ScanLevelDirectory(IsoNode dir)
+    {
+        dir.Children = ScanChildren(dir.HostPath!);
+        foreach (var c in dir.Children) c.Parent = dir;
+    }
+
+    /// <summary>Files with several host links (marked by a <see cref="IsoNode.Links"/> above 1): later ones share the first one's content.</summary>
+    private void LinkHardLinks(IsoNode node)
+    {
+        if (node.Kind == IsoNodeKind.File && node.Links > 1)
+        {
+            node.Links = 1;
             if (_inodes.TryGetValue(node.HostId, out var first)) node.SameContentAs = first;
             else _inodes[node.HostId] = node;
         }
-        if (kind == IsoNodeKind.Directory) node.Children = ScanChildren(hostPath);
-        foreach (var c in node.Children ?? []) c.Parent = node;
-        return node;
+        if (node.Children is null) return;
+        foreach (var c in node.Children) LinkHardLinks(c);
     }
 
     private List<IsoNode> ScanChildren(string dir)
@@ -164,7 +217,7 @@ internal sealed class IsoTreeScanner
             string path = Path.Join(dir, name);
             if (!_exclude.IsEmpty && _exclude.Matches(name, path)) continue;
             var stat = StatOf(path) ?? throw new ImageAccessException($"Cannot read the attributes of '{path}'.", path);
-            var child = Make(name, path, stat);
+            var child = MakeNode(name, path, stat);
             if (!_hidden.IsEmpty && _hidden.Matches(name, path)) child.Hidden = true;
             list.Add(child);
         }
