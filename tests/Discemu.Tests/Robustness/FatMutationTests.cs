@@ -14,8 +14,6 @@ namespace Discemu.Tests.Robustness;
 /// </summary>
 public sealed class FatMutationTests : IDisposable
 {
-    private const long AllocationCap = 512L << 20;
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
@@ -48,36 +46,6 @@ public sealed class FatMutationTests : IDisposable
         FuzzTargets.Run("fat", seed);
         long metadata = boot.FirstDataSector * boot.BytesPerSector;
         var hot = new List<(long, long)> { (0, Math.Min(seed.Length, metadata + 16L * boot.ClusterSize)) };
-        int iterations = MutationHarness.Iterations(40);
-        int baseSeed = int.TryParse(Environment.GetEnvironmentVariable("DISCEMU_MUTATION_SEED"), out int s) ? s : 20240601;
-        for (int i = 0; i < iterations; i++)
-        {
-            var log = new List<string>();
-            var bytes = new Mutator(new Random(unchecked(baseSeed * 31 + i * 7919 + seedName.Length * 104729 + seedName[^1]))).Mutate(seed, hot, log);
-            string? failure = RunCase(bytes);
-            if (failure is null) continue;
-            string dir = Path.Combine(Path.GetTempPath(), "discemu-mutation-failures");
-            Directory.CreateDirectory(dir);
-            string saved = Path.Combine(dir, $"fat-{seedName}-{i}.img");
-            File.WriteAllBytes(saved, bytes);
-            Assert.Fail($"{seedName} case {i} [{string.Join(", ", log)}] saved as {saved}: {failure}");
-        }
-    }
-
-    private static string? RunCase(byte[] bytes)
-    {
-        string? failure = null;
-        long allocated = 0;
-        var thread = new Thread(() =>
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            try { FuzzTargets.Run("fat", bytes); }
-            catch (Exception e) { failure = $"{e.GetType().FullName}: {e.Message}\n{e.StackTrace}"; }
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }, 16 << 20) { IsBackground = true, Name = "fat mutation case" };
-        thread.Start();
-        if (!thread.Join(Deadline)) return $"did not finish within {Deadline.TotalSeconds} s (hang?)";
-        if (failure is null && allocated > AllocationCap) failure = $"allocated {allocated >> 20} MiB (cap {AllocationCap >> 20} MiB)";
-        return failure;
+        MutationHarness.RunFuzzTarget("fat", seedName, seed, hot, MutationHarness.Iterations(40));
     }
 }

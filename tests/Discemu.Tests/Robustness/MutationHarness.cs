@@ -55,23 +55,51 @@ public static class MutationHarness
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="iterations"/> mutations of <paramref name="seed"/> (favouring <paramref name="hotRanges"/>)
+    /// through the fuzz target <paramref name="target"/>, which must end each case normally (it absorbs the typed
+    /// errors itself): an untyped exception, a hang or an unbounded allocation fails the test. For parsers that
+    /// are not image formats (file systems, sheets).
+    /// </summary>
+    /// <param name="saltLastChar">Mixes the label's last character into the case seeds (keeps older tests' cases).</param>
+    public static void RunFuzzTarget(string target, string label, byte[] seed, IReadOnlyList<(long Offset, long Length)> hotRanges,
+        int iterations, bool saltLastChar = true)
+    {
+        for (int i = 0; i < iterations; i++)
+        {
+            int caseSeed = unchecked(BaseSeed * 31 + i * 7919 + label.Length * 104729 + (saltLastChar ? label[^1] : 0));
+            var log = new List<string>();
+            var bytes = new Mutator(new Random(caseSeed)).Mutate(seed, hotRanges, log);
+            string? failure = RunIsolated(() => FuzzTargets.Run(target, bytes), $"{target} mutation case");
+            if (failure is null) continue;
+            string saved = Save($"{target}-{label}", i, bytes);
+            Assert.Fail($"{label} case {i} (DISCEMU_MUTATION_SEED={BaseSeed}) [{string.Join(", ", log)}] saved as {saved}: {failure}");
+        }
+    }
+
     /// <summary>Opens and reads the file on a fresh thread; returns a failure description or null.</summary>
-    private static string? RunCase(string path)
+    private static string? RunCase(string path) => RunIsolated(() =>
+    {
+        try
+        {
+            using var image = ImageOpener.Default.Open(path);
+            FuzzTargets.Exercise(image, ReadCap);
+        }
+        catch (DiscemuException) { }
+    }, "mutation case");
+
+    /// <summary>Runs <paramref name="body"/> on a fresh thread with a deadline and an allocation cap; a failure description or null.</summary>
+    private static string? RunIsolated(Action body, string name)
     {
         string? failure = null;
         long allocated = 0;
         var thread = new Thread(() =>
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            try
-            {
-                using var image = ImageOpener.Default.Open(path);
-                FuzzTargets.Exercise(image, ReadCap);
-            }
-            catch (DiscemuException) { }
+            try { body(); }
             catch (Exception e) { failure = $"{e.GetType().FullName}: {e.Message}\n{e.StackTrace}"; }
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        }, 16 << 20) { IsBackground = true, Name = "mutation case" };
+        }, 16 << 20) { IsBackground = true, Name = name };
         thread.Start();
         if (!thread.Join(Deadline)) return $"did not finish within {Deadline.TotalSeconds} s (hang?)";
         if (failure is null && allocated > AllocationCap) failure = $"allocated {allocated >> 20} MiB (cap {AllocationCap >> 20} MiB)";
