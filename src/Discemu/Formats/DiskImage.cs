@@ -41,6 +41,22 @@ public abstract class DiskImage : BlockDevice
     /// </summary>
     public virtual void UseUnsafeCache() { }
 
+    /// <summary>
+    /// Reads what shows through unallocated parts of a layered image: <paramref name="below"/> at
+    /// <paramref name="offset"/>, zeros past its end, or all zeros without one.
+    /// </summary>
+    protected static void ReadBelow(BlockDevice? below, long offset, Span<byte> buffer)
+    {
+        if (below is null)
+        {
+            buffer.Clear();
+            return;
+        }
+        int n = (int)Math.Min(buffer.Length, Math.Max(0, below.Length - offset));
+        if (n > 0) below.Read(offset, buffer[..n]);
+        buffer[n..].Clear();
+    }
+
     /// <summary>Format-specific facts for <c>info</c> (JSON-friendly values: string, number, bool, nested lists and dictionaries).</summary>
     public virtual IReadOnlyList<KeyValuePair<string, object?>> FormatSpecific => [];
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Discemu.Util;
 
 namespace Discemu.Formats.Ewf;
 
@@ -73,35 +74,9 @@ internal static class EwfChunkCodec
     /// <returns>The compressed length, or -1 when it would not be smaller than <paramref name="limit"/>.</returns>
     public static int Compress(ReadOnlySpan<byte> data, int level, byte[] output, int limit)
     {
-        var sink = new ArraySink(output, Math.Min(limit, output.Length));
+        var sink = new BoundedBufferStream(output, limit);
         using (var z = new ZLibStream(sink, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
             z.Write(data);
-        return sink.Overflowed ? -1 : sink.Length32;
-    }
-
-    /// <summary>A write-only stream into a fixed array that notes (and ignores) writes past its limit.</summary>
-    private sealed class ArraySink(byte[] buffer, int limit) : Stream
-    {
-        public int Length32 { get; private set; }
-        public bool Overflowed { get; private set; }
-
-        public override void Write(ReadOnlySpan<byte> data)
-        {
-            if (Overflowed) return;
-            if (data.Length > limit - Length32) { Overflowed = true; return; }
-            data.CopyTo(buffer.AsSpan(Length32));
-            Length32 += data.Length;
-        }
-
-        public override void Write(byte[] data, int offset, int count) => Write(data.AsSpan(offset, count));
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => Length32;
-        public override long Position { get => Length32; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] b, int o, int c) => throw new NotSupportedException();
-        public override long Seek(long o, SeekOrigin s) => throw new NotSupportedException();
-        public override void SetLength(long v) => throw new NotSupportedException();
+        return sink.Overflowed ? -1 : sink.Written.Length;
     }
 }

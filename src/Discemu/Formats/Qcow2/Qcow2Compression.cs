@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using ZstdSharp;
+using Discemu.Util;
 using static Discemu.Formats.Qcow2.Qcow2Constants;
 
 namespace Discemu.Formats.Qcow2;
@@ -82,7 +83,7 @@ internal static class Qcow2Compression
 
     private static int CompressDeflate(ReadOnlySpan<byte> source, Span<byte> dest)
     {
-        var output = new BoundedSpanStream(dest.Length);
+        var output = new BoundedBufferStream(dest.Length);
         try
         {
             using (var deflater = new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true))
@@ -92,40 +93,5 @@ internal static class Qcow2Compression
             return output.Written.Length;
         }
         finally { output.Release(); }
-    }
-
-    /// <summary>A write-only stream into a pooled buffer that stops accepting data past a limit.</summary>
-    private sealed class BoundedSpanStream(int limit) : Stream
-    {
-        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(limit);
-        private int _length;
-
-        public bool Overflowed { get; private set; }
-        public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
-
-        public void Release()
-        {
-            if (_buffer is not null) ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            if (Overflowed) return;
-            if (buffer.Length > limit - _length) { Overflowed = true; return; }
-            buffer.CopyTo(_buffer.AsSpan(_length));
-            _length += buffer.Length;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

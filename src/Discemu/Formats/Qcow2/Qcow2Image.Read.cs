@@ -136,15 +136,7 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>Reads from the backing file; past its end (or without one) the bytes are zeros.</summary>
-    private void ReadBacking(long offset, Span<byte> part)
-    {
-        var backing = _backing;
-        if (backing is null) { part.Clear(); return; }
-        long available = Math.Max(0, backing.Length - offset);
-        int n = (int)Math.Min(part.Length, available);
-        if (n > 0) backing.Read(offset, part[..n]);
-        part[n..].Clear();
-    }
+    private void ReadBacking(long offset, Span<byte> part) => ReadBelow(_backing, offset, part);
 
     /// <summary>Reads the part of a compressed cluster at guest <paramref name="offset"/>.</summary>
     private void ReadCompressed(ulong entry, long offset, Span<byte> part)

@@ -25,19 +25,7 @@ public sealed partial class VdiImage
     }
 
     /// <summary>A free block reads from the parent (zeros past its end), or as zeros without one.</summary>
-    private void ReadBelow(long offset, Span<byte> part)
-    {
-        var parent = IsDifferencing ? _backing : null;
-        if (parent is null)
-        {
-            part.Clear();
-            return;
-        }
-        long available = Math.Max(0, parent.Length - offset);
-        int n = (int)Math.Min(part.Length, available);
-        if (n > 0) parent.Read(offset, part[..n]);
-        part[n..].Clear();
-    }
+    private void ReadBelow(long offset, Span<byte> part) => ReadBelow(IsDifferencing ? _backing : null, offset, part);
 
     /// <inheritdoc/>
     protected override BlockStatus GetStatusCore(long offset, long maxLength)

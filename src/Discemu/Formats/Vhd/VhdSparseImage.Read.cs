@@ -50,19 +50,7 @@ public sealed partial class VhdSparseImage
     }
 
     /// <summary>What a sector this file does not hold reads as: the parent's bytes (zeros past its end), or zeros.</summary>
-    private void ReadBelow(long offset, Span<byte> part)
-    {
-        var parent = IsDifferencing ? _backing : null;
-        if (parent is null)
-        {
-            part.Clear();
-            return;
-        }
-        long available = Math.Max(0, parent.Length - offset);
-        int n = (int)Math.Min(part.Length, available);
-        if (n > 0) parent.Read(offset, part[..n]);
-        part[n..].Clear();
-    }
+    private void ReadBelow(long offset, Span<byte> part) => ReadBelow(IsDifferencing ? _backing : null, offset, part);
 
     /// <summary>The sector bitmap of an allocated block, cached.</summary>
     private byte[] GetBitmap(long block, long start)

@@ -141,15 +141,7 @@ public sealed partial class VhdxImage
     }
 
     /// <summary>Reads from the parent; past its end (or without one opened) the bytes are zeros.</summary>
-    private void ReadParent(long offset, Span<byte> part)
-    {
-        var parent = _parent;
-        if (parent is null) { part.Clear(); return; }
-        long available = Math.Max(0, parent.Length - offset);
-        int n = (int)Math.Min(part.Length, available);
-        if (n > 0) parent.Read(offset, part[..n]);
-        part[n..].Clear();
-    }
+    private void ReadParent(long offset, Span<byte> part) => ReadBelow(_parent, offset, part);
 
     /// <inheritdoc/>
     protected override BlockStatus GetStatusCore(long offset, long maxLength)

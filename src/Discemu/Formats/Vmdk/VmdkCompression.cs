@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
+using Discemu.Util;
 
 namespace Discemu.Formats.Vmdk;
 
@@ -128,7 +129,7 @@ internal static class VmdkCompression
     /// <summary>Deflates into a zlib stream; returns its length, or -1 when it does not fit <paramref name="dest"/> (the fastest levels can expand random data).</summary>
     private static int Compress(ReadOnlySpan<byte> source, Span<byte> dest, CompressionLevel level)
     {
-        var output = new SpanStream(dest.Length);
+        var output = new BoundedBufferStream(dest.Length);
         try
         {
             using (var deflater = new ZLibStream(output, level, leaveOpen: true))
@@ -138,41 +139,5 @@ internal static class VmdkCompression
             return output.Written.Length;
         }
         finally { output.Release(); }
-    }
-
-    /// <summary>A write-only stream into a pooled buffer of a fixed capacity.</summary>
-    private sealed class SpanStream(int capacity) : Stream
-    {
-        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(capacity);
-        private int _length;
-
-        public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
-
-        public bool Overflowed { get; private set; }
-
-        public void Release()
-        {
-            if (_buffer is not null) ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            if (Overflowed) return;
-            if (buffer.Length > capacity - _length) { Overflowed = true; return; }
-            buffer.CopyTo(_buffer.AsSpan(_length));
-            _length += buffer.Length;
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -27,15 +27,7 @@ public sealed partial class VmdkImage
     }
 
     /// <summary>Reads what shows through unallocated grains: the parent, zeros past its end or without one.</summary>
-    private void ReadBacking(long offset, Span<byte> part)
-    {
-        var backing = _backing;
-        if (backing is null) { part.Clear(); return; }
-        long available = Math.Max(0, backing.Length - offset);
-        int n = (int)Math.Min(part.Length, available);
-        if (n > 0) backing.Read(offset, part[..n]);
-        part[n..].Clear();
-    }
+    private void ReadBacking(long offset, Span<byte> part) => ReadBelow(_backing, offset, part);
 
     /// <summary>The fill function of extent <paramref name="index"/>: what lies below, zeros past the extent's end.</summary>
     private ExtentFill FillFor(int index) => (within, dest) =>
