@@ -120,6 +120,30 @@ public interface ISnapshotImage
     BlockDevice OpenSnapshot(string idOrName);
 }
 
+/// <summary>An image whose internal snapshots can be created, applied and deleted (<c>qemu-img snapshot -c/-a/-d</c>).</summary>
+public interface IEditableSnapshotImage : ISnapshotImage
+{
+    /// <summary>Records the disk as it is now as a new snapshot named <paramref name="name"/> (names need not be unique; ids are).</summary>
+    /// <returns>The new snapshot, with its id.</returns>
+    /// <exception cref="NotSupportedException">The image is read-only.</exception>
+    /// <exception cref="BadArgumentException">The name is empty or too long.</exception>
+    /// <exception cref="UnsupportedFeatureException">The image holds the most snapshots its format allows, or its refcounts are too narrow.</exception>
+    /// <exception cref="CorruptImageException">The image's tables are damaged.</exception>
+    SnapshotInfo CreateSnapshot(string name);
+
+    /// <summary>Reverts the disk (contents and virtual size) to the snapshot with id, else name, <paramref name="idOrName"/>; the snapshot is kept.</summary>
+    /// <exception cref="NotSupportedException">The image is read-only.</exception>
+    /// <exception cref="BadArgumentException">No snapshot has that id or name.</exception>
+    /// <exception cref="CorruptImageException">The image's tables are damaged.</exception>
+    void ApplySnapshot(string idOrName);
+
+    /// <summary>Deletes the snapshot with id, else name, <paramref name="idOrName"/>, freeing what only it used.</summary>
+    /// <exception cref="NotSupportedException">The image is read-only.</exception>
+    /// <exception cref="BadArgumentException">No snapshot has that id or name.</exception>
+    /// <exception cref="CorruptImageException">The image's tables are damaged.</exception>
+    void DeleteSnapshot(string idOrName);
+}
+
 /// <summary>One internal snapshot, as <c>qemu-img info</c> lists it.</summary>
 public sealed record SnapshotInfo(string Id, string Name, long VmStateSize, DateTimeOffset Date, TimeSpan VmClock, long VirtualSize, ulong IcountOrMinusOne);
 

@@ -90,9 +90,9 @@ public sealed partial class Qcow2Image
     }
 
     /// <summary>Records that one reference to <paramref name="cluster"/> is gone; applied after the metadata that dropped it is written.</summary>
-    private void FreeClusterLater(long cluster)
+    private void FreeClusterLater(long cluster, ulong count = 1)
     {
-        _pendingFrees[cluster] = _pendingFrees.GetValueOrDefault(cluster) + 1;
+        _pendingFrees[cluster] = _pendingFrees.GetValueOrDefault(cluster) + count;
     }
 
     /// <summary>Frees the clusters a compressed descriptor touches.</summary>

@@ -282,10 +282,11 @@ public sealed partial class Qcow2Image
         return table;
     }
 
-    /// <summary>Sets COPIED exactly on entries whose host cluster has refcount one.</summary>
-    private void RecomputeCopiedFlags(ulong[] words)
+    /// <summary>Sets COPIED exactly on entries whose host cluster has refcount one; true when an entry changed.</summary>
+    private bool RecomputeCopiedFlags(ulong[] words)
     {
         int step = _layout.L2Words;
+        bool changed = false;
         for (int i = 0; i < words.Length; i += step)
         {
             ulong e = words[i];
@@ -293,8 +294,11 @@ public sealed partial class Qcow2Image
             long host = Qcow2Layout.HostOffset(e);
             if (host == 0) continue;
             bool single = GetRefcount(host >> _layout.ClusterBits) == 1;
-            words[i] = single ? e | EntryCopied : e & ~EntryCopied;
+            ulong updated = single ? e | EntryCopied : e & ~EntryCopied;
+            changed |= updated != e;
+            words[i] = updated;
         }
+        return changed;
     }
 
     /// <summary>With lazy refcounts, marks the image dirty before its first change.</summary>

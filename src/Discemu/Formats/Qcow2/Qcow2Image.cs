@@ -8,14 +8,14 @@ namespace Discemu.Formats.Qcow2;
 /// <summary>
 /// An opened QCOW2 image (version 2 or 3): reads and writes through the L1/L2 tables, allocates
 /// with refcounts, reads compressed and extended-L2 clusters, follows backing chains and lists
-/// internal snapshots.
+/// internal snapshots (listed, read, created, applied and deleted).
 /// </summary>
 /// <remarks>
 /// Metadata (L1, cached L2 tables, refcounts) is guarded by one lock; data I/O of clusters runs
 /// outside it. Guest clusters that are being allocated are marked in flight so that concurrent
 /// writers of the same cluster wait for each other while other clusters proceed.
 /// </remarks>
-public sealed partial class Qcow2Image : DiskImage, ISnapshotImage, ICompressedWriter, IBackingChangeable
+public sealed partial class Qcow2Image : DiskImage, IEditableSnapshotImage, ICompressedWriter, IBackingChangeable
 {
     /// <summary>Bytes of L2 tables kept in memory (settable by tests to exercise write-back).</summary>
     internal static long L2CacheBudget { get; set; } = 32L << 20;

@@ -115,6 +115,31 @@ internal readonly record struct Qcow2SnapshotEntry(long L1Offset, uint L1Size, s
             Icount: extra.Length >= 24 ? BinaryPrimitives.ReadUInt64BigEndian(extra[16..]) : ulong.MaxValue);
     }
 
+    /// <summary>
+    /// A new entry as qemu writes one for a disk-only snapshot: no VM state, guest clock 0, and 24 bytes of extra
+    /// data (64-bit VM state size, virtual disk size, instruction count 0), padded to 8 bytes.
+    /// </summary>
+    public static byte[] Encode(long l1Offset, uint l1Size, string id, string name, uint seconds, uint nanoseconds, ulong diskSize)
+    {
+        const int ExtraLength = 24;
+        var idBytes = System.Text.Encoding.UTF8.GetBytes(id);
+        var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+        int length = (Qcow2Metadata.SnapshotEntryFixedLength + ExtraLength + idBytes.Length + nameBytes.Length + 7) & ~7;
+        var e = new byte[length];
+        BinaryPrimitives.WriteUInt64BigEndian(e, (ulong)l1Offset);
+        BinaryPrimitives.WriteUInt32BigEndian(e.AsSpan(8), l1Size);
+        BinaryPrimitives.WriteUInt16BigEndian(e.AsSpan(12), checked((ushort)idBytes.Length));
+        BinaryPrimitives.WriteUInt16BigEndian(e.AsSpan(14), checked((ushort)nameBytes.Length));
+        BinaryPrimitives.WriteUInt32BigEndian(e.AsSpan(16), seconds);
+        BinaryPrimitives.WriteUInt32BigEndian(e.AsSpan(20), nanoseconds);
+        BinaryPrimitives.WriteUInt32BigEndian(e.AsSpan(36), ExtraLength);
+        BinaryPrimitives.WriteUInt64BigEndian(e.AsSpan(Qcow2Metadata.SnapshotEntryFixedLength + 8), diskSize);
+        int pos = Qcow2Metadata.SnapshotEntryFixedLength + ExtraLength;
+        idBytes.CopyTo(e, pos);
+        nameBytes.CopyTo(e, pos + idBytes.Length);
+        return e;
+    }
+
     /// <summary>The on-disk length of the entry whose fixed part starts <paramref name="fixedPart"/>.</summary>
     /// <exception cref="CorruptImageException">The extra data is larger than allowed.</exception>
     public static int DiskLengthOf(ReadOnlySpan<byte> fixedPart, string? path)
