@@ -51,14 +51,9 @@ public sealed partial class Qcow2Image
     /// <inheritdoc/>
     public void DeleteSnapshot(string idOrName)
     {
-        ArgumentNullException.ThrowIfNull(idOrName);
-        RequireWritableForSnapshots();
         lock (_lock)
         {
-            int index = FindSnapshot(idOrName);
-            FlushLocked(durable: true);
-            var snapshot = _snapshots[index];
-            var l1 = ReadSnapshotL1(snapshot);
+            var (index, snapshot, l1) = BeginEdit(idOrName);
             var refs = CountReferences(l1);
 
             // The table stops naming the snapshot first; then its references are dropped.
@@ -78,14 +73,9 @@ public sealed partial class Qcow2Image
     /// <inheritdoc/>
     public void ApplySnapshot(string idOrName)
     {
-        ArgumentNullException.ThrowIfNull(idOrName);
-        RequireWritableForSnapshots();
         lock (_lock)
         {
-            int index = FindSnapshot(idOrName);
-            FlushLocked(durable: true);
-            var snapshot = _snapshots[index];
-            var snapL1 = ReadSnapshotL1(snapshot);
+            var (_, snapshot, snapL1) = BeginEdit(idOrName);
             long size = snapshot.Info.VirtualSize;
             long needed = _layout.L1EntriesFor(size);
             if (needed > MaxL1Entries) throw new CorruptImageException($"Snapshot '{snapshot.Info.Name}' has a disk size too large for its cluster size.", Path);
@@ -128,6 +118,17 @@ public sealed partial class Qcow2Image
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (!CanWrite) throw new NotSupportedException("The device is read-only.");
+    }
+
+    /// <summary>Finds the snapshot to apply or delete, makes all pending changes durable and reads its L1 table. Caller holds the lock.</summary>
+    private (int Index, Qcow2Snapshot Snapshot, ulong[] L1) BeginEdit(string idOrName)
+    {
+        ArgumentNullException.ThrowIfNull(idOrName);
+        RequireWritableForSnapshots();
+        int index = FindSnapshot(idOrName);
+        FlushLocked(durable: true);
+        var snapshot = _snapshots[index];
+        return (index, snapshot, ReadSnapshotL1(snapshot));
     }
 
     /// <summary>The index of the snapshot whose id, else whose name, is <paramref name="idOrName"/> (as qemu looks them up).</summary>
