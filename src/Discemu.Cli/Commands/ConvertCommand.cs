@@ -8,7 +8,7 @@ namespace Discemu.Cli.Commands;
 
 /// <summary>
 /// <c>convert [-f fmt] [-O output_fmt] [-o options] [-c] [-p] [-q] [-n] [--target-is-zero] [-S sparse_size]
-/// [-m num] [-W] [-B backing_file [-F backing_fmt]] [-U] filename [filename2 [...]] output_filename</c>
+/// [-m num] [-W] [-B backing_file [-F backing_fmt]] [-l snapshot_param] [-U] filename [filename2 [...]] output_filename</c>
 /// </summary>
 internal static class ConvertCommand
 {
@@ -30,6 +30,7 @@ internal static class ConvertCommand
         var outOfOrder = new Option<bool>("-W") { Description = "Allow out-of-order writes" };
         var backing = new Option<string?>("-B") { Description = "Backing file of the target: only what differs from it is written", HelpName = "backing_file" };
         var backingFormat = CommonOptions.Format("-F", "Format of the -B backing file");
+        var snapshotParam = new Option<string?>("-l") { Description = "Convert an internal snapshot of the source: snapshot.id=ID,snapshot.name=NAME, or an id or name", HelpName = "snapshot_param" };
         var share = CommonOptions.ForceShare();
         var cache = new Option<string?>("-t")
         {
@@ -41,7 +42,7 @@ internal static class ConvertCommand
         var cmd = new Command("convert", "Convert (copy) images to another format")
         {
             format, outFormat, options, compress, progress, quiet, noCreate, targetIsZero, sparse, parallel, outOfOrder,
-            backing, backingFormat, share, cache, srcCache, files,
+            backing, backingFormat, snapshotParam, share, cache, srcCache, files,
         };
         cmd.SetAction(parse => ctx.Guard(() =>
         {
@@ -70,7 +71,9 @@ internal static class ConvertCommand
             try
             {
                 foreach (var name in names[..^1]) sources.Add(ctx.Open(name, srcFormat));
-                using BlockDevice source = sources.Count == 1 ? new SubRangeDevice(sources[0], 0, sources[0].Length) : new ConcatDevice(sources, ownsParts: false);
+                string? snapshot = SnapshotArgument(parse.GetValue(snapshotParam));
+                using BlockDevice source = snapshot is not null ? OpenSnapshot(sources, snapshot)
+                    : sources.Count == 1 ? new SubRangeDevice(sources[0], 0, sources[0].Length) : new ConcatDevice(sources, ownsParts: false);
                 string? backingName = parse.GetValue(backing);
                 using var dest = existing
                     ? ctx.Open(target, fmt.Name, writable: true)
@@ -95,6 +98,30 @@ internal static class ConvertCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The snapshot id or name that <c>-l</c> names (<c>snapshot.id=ID,snapshot.name=NAME</c>, or a bare id or name).</summary>
+    private static string? SnapshotArgument(string? param)
+    {
+        if (param is null || !param.StartsWith("snapshot.", StringComparison.Ordinal)) return param;
+        string? id = null, name = null;
+        foreach (var part in param.Split(','))
+        {
+            int eq = part.IndexOf('=');
+            string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
+            if (key == "snapshot.id") id = value;
+            else if (key == "snapshot.name") name = value;
+            else throw new BadArgumentException($"Invalid snapshot parameter '{part}' (expected snapshot.id=ID,snapshot.name=NAME).");
+        }
+        return (id is { Length: > 0 } ? id : name) is { Length: > 0 } chosen ? chosen : throw new BadArgumentException("The snapshot parameter names no snapshot.");
+    }
+
+    private static BlockDevice OpenSnapshot(List<DiskImage> sources, string snapshot)
+    {
+        if (sources.Count != 1) throw new BadArgumentException("No support for concatenating multiple snapshot.");
+        return sources[0] is ISnapshotImage snaps
+            ? snaps.OpenSnapshot(snapshot)
+            : throw new UnsupportedFeatureException($"The {sources[0].Format.Name} format has no internal snapshots.", sources[0].Path);
     }
 
     /// <summary>

@@ -185,4 +185,28 @@ public sealed class Qcow2SnapshotEditTests
         Assert.NotEqual(0, noSnapshots.Code);
         Assert.Contains("no internal snapshots", noSnapshots.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ConvertCopiesASnapshotLikeQemuImg()
+    {
+        PeerTools.Require("qemu-img");
+        using var dir = new TempDir();
+        string path = dir.File("a.qcow2");
+        QemuImg("create", "-q", "-f", "qcow2", path, "2M");
+        QemuIo(path, "write -P 1 0 1M");
+        Assert.Equal(0, CliHarness.Run("snapshot", "-c", "before", path).Code);
+        QemuIo(path, "write -P 2 512k 1M");
+        foreach (var how in new[] { new[] { "-l", "before" }, ["-l", "snapshot.id=1"], ["-l", "snapshot.name=before"] })
+        {
+            string ours = dir.File("ours.raw"), theirs = dir.File("theirs.raw");
+            File.Delete(ours);
+            File.Delete(theirs);
+            Assert.Equal(0, CliHarness.Run(["convert", .. how, "-O", "raw", path, ours]).Code);
+            QemuImg(["convert", .. how, "-O", "raw", path, theirs]);
+            AssertSameBytes(File.ReadAllBytes(theirs), File.ReadAllBytes(ours), string.Join(' ', how));
+        }
+        var bad = CliHarness.Run("convert", "-l", "nope", "-O", "raw", path, dir.File("x.raw"));
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("nope", bad.Err, StringComparison.Ordinal);
+    }
 }
