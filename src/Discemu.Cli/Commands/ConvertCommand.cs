@@ -71,8 +71,8 @@ internal static class ConvertCommand
             try
             {
                 foreach (var name in names[..^1]) sources.Add(ctx.Open(name, srcFormat));
-                string? snapshot = SnapshotArgument(parse.GetValue(snapshotParam));
-                using BlockDevice source = snapshot is not null ? OpenSnapshot(sources, snapshot)
+                string? snapshot = SnapshotParameter.Parse(parse.GetValue(snapshotParam));
+                using BlockDevice source = snapshot is not null ? SnapshotParameter.Open(sources.Count == 1 ? sources[0] : throw new BadArgumentException("No support for concatenating multiple snapshot."), snapshot)
                     : sources.Count == 1 ? new SubRangeDevice(sources[0], 0, sources[0].Length) : new ConcatDevice(sources, ownsParts: false);
                 string? backingName = parse.GetValue(backing);
                 using var dest = existing
@@ -98,30 +98,6 @@ internal static class ConvertCommand
             return 0;
         }));
         return cmd;
-    }
-
-    /// <summary>The snapshot id or name that <c>-l</c> names (<c>snapshot.id=ID,snapshot.name=NAME</c>, or a bare id or name).</summary>
-    private static string? SnapshotArgument(string? param)
-    {
-        if (param is null || !param.StartsWith("snapshot.", StringComparison.Ordinal)) return param;
-        string? id = null, name = null;
-        foreach (var part in param.Split(','))
-        {
-            int eq = part.IndexOf('=');
-            string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
-            if (key == "snapshot.id") id = value;
-            else if (key == "snapshot.name") name = value;
-            else throw new BadArgumentException($"Invalid snapshot parameter '{part}' (expected snapshot.id=ID,snapshot.name=NAME).");
-        }
-        return (id is { Length: > 0 } ? id : name) is { Length: > 0 } chosen ? chosen : throw new BadArgumentException("The snapshot parameter names no snapshot.");
-    }
-
-    private static BlockDevice OpenSnapshot(List<DiskImage> sources, string snapshot)
-    {
-        if (sources.Count != 1) throw new BadArgumentException("No support for concatenating multiple snapshot.");
-        return sources[0] is ISnapshotImage snaps
-            ? snaps.OpenSnapshot(snapshot)
-            : throw new UnsupportedFeatureException($"The {sources[0].Format.Name} format has no internal snapshots.", sources[0].Path);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ using Discemu.Util;
 namespace Discemu.Cli.Commands;
 
 /// <summary>
-/// <c>serve [-r] [--snapshot] [--export NAME=IMAGE]... [--bind ADDR] [--port N] [--socket PATH] [--memory SIZE] [-f FMT] [IMAGE...]</c>:
+/// <c>serve [-r] [--snapshot] [-l SNAPSHOT] [--export NAME=IMAGE]... [--bind ADDR] [--port N] [--socket PATH] [--memory SIZE] [-f FMT] [IMAGE...]</c>:
 /// an NBD server until SIGINT/SIGTERM.
 /// </summary>
 internal static class ServeCommand
@@ -21,6 +21,7 @@ internal static class ServeCommand
     {
         var readOnly = new Option<bool>("-r", "--read-only") { Description = "Refuse writes" };
         var snapshot = new Option<bool>("--snapshot", "-s") { Description = "Writes go to a temporary in-memory overlay; the images are not modified" };
+        var loadSnapshot = new Option<string?>("--load-snapshot", "-l") { Description = "Serve an internal snapshot of each image, read-only (snapshot.id=ID,snapshot.name=NAME, or an id or name)", HelpName = "snapshot_param" };
         var exports = new Option<string[]>("--export", "-x") { Description = "Serve IMAGE under NAME (repeatable)", HelpName = "NAME=IMAGE", AllowMultipleArgumentsPerToken = false };
         var bind = new Option<string?>("--bind", "-b") { Description = "Address to listen on (default 127.0.0.1)", HelpName = "addr" };
         var port = new Option<int?>("--port", "-p") { Description = $"TCP port (default {DefaultPort}; 0 picks a free one)", HelpName = "port" };
@@ -29,7 +30,7 @@ internal static class ServeCommand
         var format = CommonOptions.Format();
         var images = new Argument<string[]>("image") { Arity = ArgumentArity.ZeroOrMore, Description = "Images to export, each under its file name" };
         var cmd = new Command("serve", "Serve images over NBD (TCP or Unix socket) until interrupted")
-            { readOnly, snapshot, exports, bind, port, socket, memory, format, images };
+            { readOnly, snapshot, loadSnapshot, exports, bind, port, socket, memory, format, images };
         cmd.SetAction(parse => ctx.Guard(() =>
         {
             var specs = new List<(string Name, string Path)>();
@@ -51,9 +52,20 @@ internal static class ServeCommand
                 var list = new List<NbdExport>();
                 bool ro = parse.GetValue(readOnly), snap = parse.GetValue(snapshot);
                 string? fmt = ctx.FormatOption(parse, format);
+                string? inner = SnapshotParameter.Parse(parse.GetValue(loadSnapshot));
                 foreach (var (name, path) in specs)
                 {
-                    var device = OpenExport(ctx, path, fmt, ro, snap, out bool writable);
+                    BlockDevice device;
+                    bool writable = snap;
+                    if (inner is not null)
+                    {
+                        // Like qemu-nbd -l: the snapshot is served read-only (or through an overlay with --snapshot).
+                        var image = ctx.Open(path, fmt);
+                        opened.Add(image);
+                        device = SnapshotParameter.Open(image, inner);
+                        if (snap) device = new OverlayDevice(device);
+                    }
+                    else device = OpenExport(ctx, path, fmt, ro, snap, out writable);
                     opened.Add(device);
                     list.Add(new NbdExport(name, device, readOnly: !writable, description: path));
                 }
@@ -67,7 +79,7 @@ internal static class ServeCommand
             }
             finally
             {
-                foreach (var d in opened) d.Dispose();
+                for (int i = opened.Count - 1; i >= 0; i--) opened[i].Dispose(); // views before the images under them
             }
         }));
         return cmd;

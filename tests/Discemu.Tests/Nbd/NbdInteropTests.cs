@@ -135,6 +135,26 @@ public sealed class NbdInteropTests : IDisposable
     }
 
     [Fact]
+    public void LoadSnapshotServesTheSnapshotReadOnlyLikeQemuNbd()
+    {
+        PeerTools.Require("qemu-io");
+        string src = MixedQcow2();
+        PeerTools.RunOk("qemu-img", "snapshot", "-c", "old", src);
+        PeerTools.RunOk("qemu-io", "-f", "qcow2", "-c", "write -P 0x55 0 2M", src);
+        string expected = _dir.File("expected.raw"), got = _dir.File("got.raw");
+        PeerTools.RunOk("qemu-img", "convert", "-l", "old", "-O", "raw", src, expected);
+        using (var server = new ServeProcess(1, "--port", "0", "-l", "snapshot.name=old", src))
+        {
+            PeerTools.RunOk("qemu-img", "convert", "-f", "raw", "-O", "raw", server.Uris[0], got);
+            Assert.Equal(CliHarness.Sha256(expected), CliHarness.Sha256(got));
+            var (writeCode, stdout, stderr) = PeerTools.Run("qemu-io", ["-f", "raw", "-c", "write 0 4k", server.Uris[0]]);
+            Assert.True(writeCode != 0 || (stdout + stderr).Contains("read-only", StringComparison.OrdinalIgnoreCase) || (stdout + stderr).Contains("Operation not permitted", StringComparison.Ordinal), stdout + stderr);
+            Assert.Equal(0, server.Terminate().Exit);
+        }
+        PeerTools.RunOk("qemu-io", "-f", "qcow2", "-r", "-c", "read -P 0x55 0 2M", src); // the active disk is untouched
+    }
+
+    [Fact]
     public void ClientKilledMidCopyDoesNotDisturbTheServer()
     {
         PeerTools.Require("nbdcopy");
