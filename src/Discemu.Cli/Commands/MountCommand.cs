@@ -40,7 +40,19 @@ internal static class MountCommand
             var owned = new Stack<IDisposable>();
             try
             {
-                var disk = OpenDisk(ctx, parse.GetValue(common.Format), arg.Image, overlayPath, writable: !ro);
+                DiskImage disk;
+                try
+                {
+                    disk = OpenDisk(ctx, parse.GetValue(common.Format), arg.Image, overlayPath, writable: !ro);
+                }
+                catch (ImageAccessException e) when (!ro && overlayPath is null && e.InnerException is UnauthorizedAccessException)
+                {
+                    // As mount(8) does with a write-protected device: say so and mount read-only (a user mounting an ISO
+                    // or a shared image they may only read should not need -r).
+                    disk = OpenDisk(ctx, parse.GetValue(common.Format), arg.Image, null, writable: false);
+                    ro = true;
+                    ctx.Err.WriteLine($"{Cli.ToolName}: {arg.Image} is write-protected, mounting read-only");
+                }
                 owned.Push(disk);
                 FuseView view;
                 string what;
