@@ -17,6 +17,8 @@ internal static unsafe partial class FuseNative
     public const int SigPipe = 13;
     private const short PosixSpawnSetSigDef = 0x04;
     private const short PosixSpawnSetSigMask = 0x08;
+    private const short PosixSpawnSetSid = 0x80;
+    private const int ORdOnly = 0;
 
     /// <summary>Bytes reserved for the opaque posix_spawn types (glibc: file actions 80, attributes 336, sigset_t 128).</summary>
     private const int FileActionsWords = 64;
@@ -44,6 +46,21 @@ internal static unsafe partial class FuseNative
         public int Flags;
     }
 
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    /// <summary>POLLIN.</summary>
+    public const short PollIn = 1;
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
     /// <summary>The size of struct cmsghdr (length, level, type), aligned to size_t.</summary>
     public static int CmsgHeaderSize => CmsgAlign(IntPtr.Size + 8);
 
@@ -70,6 +87,12 @@ internal static unsafe partial class FuseNative
 
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_adddup2")]
     private static partial int FileActionsAddDup2(void* fileActions, int fd, int newFd);
+
+    [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int FileActionsAddOpen(void* fileActions, int fd, string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int fd, int newFd);
 
     [LibraryImport("libc", EntryPoint = "posix_spawn_file_actions_destroy")]
     private static partial int FileActionsDestroy(void* fileActions);
@@ -99,9 +122,11 @@ internal static unsafe partial class FuseNative
     /// Starts <paramref name="file"/> (searched in PATH) with <paramref name="argv"/> and <paramref name="environment"/>
     /// ("NAME=value"), an empty signal mask and SIGPIPE back to its default action; in the child each
     /// <c>From</c> descriptor of <paramref name="dups"/> is duplicated onto <c>To</c> (so it survives exec even when
-    /// the original is close-on-exec), in order. Returns 0 and the pid, or the error number posix_spawnp returned.
+    /// the original is close-on-exec), in order. With <paramref name="detach"/> the child starts a new session
+    /// (setsid: no controlling terminal) and reads its standard input from /dev/null. Returns 0 and the pid, or the
+    /// error number posix_spawnp returned.
     /// </summary>
-    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> environment, ReadOnlySpan<(int From, int To)> dups, out int pid)
+    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> environment, ReadOnlySpan<(int From, int To)> dups, out int pid, bool detach = false)
     {
         ulong* fileActions = stackalloc ulong[FileActionsWords];
         ulong* attributes = stackalloc ulong[SpawnAttrWords];
@@ -121,6 +146,7 @@ internal static unsafe partial class FuseNative
                 rc = FileActionsAddDup2(fileActions, from, to);
                 if (rc != 0) return Fail(rc, out pid);
             }
+            if (detach && (rc = FileActionsAddOpen(fileActions, 0, "/dev/null", ORdOnly, 0)) != 0) return Fail(rc, out pid);
             rc = SpawnAttrInit(attributes);
             if (rc != 0) return Fail(rc, out pid);
             attributesReady = true;
@@ -129,7 +155,7 @@ internal static unsafe partial class FuseNative
             SigAddSet(defaults, SigPipe); // .NET ignores SIGPIPE, and an ignored signal stays ignored across exec
             rc = SpawnAttrSetSigMask(attributes, mask);
             if (rc == 0) rc = SpawnAttrSetSigDefault(attributes, defaults);
-            if (rc == 0) rc = SpawnAttrSetFlags(attributes, PosixSpawnSetSigMask | PosixSpawnSetSigDef);
+            if (rc == 0) rc = SpawnAttrSetFlags(attributes, (short)(PosixSpawnSetSigMask | PosixSpawnSetSigDef | (detach ? PosixSpawnSetSid : 0)));
             if (rc != 0) return Fail(rc, out pid);
 
             args = ToNative(argv, strings);

@@ -98,6 +98,51 @@ internal static class UserMountKit
         return null;
     }
 
+    /// <summary>The processes whose command line names <paramref name="text"/> (a unique mount point).</summary>
+    public static List<int> ProcessesNaming(string text)
+    {
+        var pids = new List<int>();
+        foreach (var d in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Join(d, "cmdline")).Split('\0').Contains(text) && State(pid) is not ('Z' or 'X' or null)) pids.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return pids;
+    }
+
+    /// <summary>The session id of <paramref name="pid"/> (/proc/PID/stat field 6).</summary>
+    public static int SessionOf(int pid) => int.Parse(StatFields(pid)![3], CultureInfo.InvariantCulture);
+
+    /// <summary>Waits until <paramref name="pid"/> has exited (gone, or a zombie nobody reaped yet).</summary>
+    public static bool WaitGone(int pid, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (State(pid) is not (null or 'Z' or 'X'))
+        {
+            if (sw.Elapsed > timeout) return false;
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+
+    private static char? State(int pid) => StatFields(pid) is { } f ? f[0][0] : null;
+
+    /// <summary>The /proc/PID/stat fields after the command name (state first), or null when the process is gone.</summary>
+    private static string[]? StatFields(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException) { return null; }
+    }
+
     private static string Unescape(string field) => field.Replace("\\040", " ").Replace("\\054", ",").Replace("\\134", "\\");
 
     private static ProcessStartInfo CliStartInfo(TempDir dir, string[] args)

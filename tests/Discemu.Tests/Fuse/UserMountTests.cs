@@ -114,6 +114,38 @@ public sealed class UserMountTests
     }
 
     [Fact]
+    public void DaemonReturnsOnceMountedAndServesUntilUmount()
+    {
+        UserMountKit.Require();
+        using var dir = UserMountKit.Sandbox();
+        var (iso, src) = MakeIso(dir);
+        string mnt = UserMountKit.MountPoint(dir);
+        int daemon = -1;
+        try
+        {
+            var r = UserMountKit.RunCli(dir, "mount", "--daemon", iso, mnt);
+            Assert.True(r.Code == 0, r.Err);
+            Assert.StartsWith("mounted iso9660 file system of ", r.Out);
+            Assert.Contains("write-protected, mounting read-only", r.Err); // the background child's note is relayed
+            Assert.True(FuseTestKit.IsMounted(mnt));
+            daemon = Assert.Single(UserMountKit.ProcessesNaming(mnt));
+            Assert.Equal(daemon, UserMountKit.SessionOf(daemon)); // detached: its own session, no terminal
+            Assert.Equal($"{Sha256(Path.Join(src, "readme.txt"))}  readme.txt\n", UserMountKit.Sh(mnt, "sha256sum readme.txt"));
+            var u = UserMountKit.RunCli(dir, "umount", mnt);
+            Assert.True(u.Code == 0, u.Err);
+            Assert.True(UserMountKit.WaitGone(daemon, TimeSpan.FromSeconds(30)), "the background process did not exit after umount");
+            Assert.False(FuseTestKit.IsMounted(mnt));
+            // A failure in the background child is reported by the command itself.
+            Assert.Contains("No such file", CliHarness.AssertOneLineError(UserMountKit.RunCli(dir, "mount", "--daemon", dir.File("missing.iso"), mnt)));
+        }
+        finally
+        {
+            if (FuseTestKit.IsMounted(mnt)) FuseServer.UnmountPath(mnt, viaFusermount: false, lazyIfBusy: true);
+            if (daemon > 0 && !UserMountKit.WaitGone(daemon, TimeSpan.FromSeconds(10))) PeerTools.Run("kill", ["-KILL", daemon.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+    }
+
+    [Fact]
     public void AllowOtherFollowsFuseConf()
     {
         UserMountKit.Require();
