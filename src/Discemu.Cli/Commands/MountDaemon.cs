@@ -35,8 +35,8 @@ internal static class MountDaemon
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
         {
             // Run as 'dotnet Discemu.Cli.dll': the child needs the assembly too (AOT and apphost builds are the executable).
-            string dll = typeof(MountDaemon).Assembly.Location;
-            if (dll.Length == 0) throw new UnsupportedFeatureException("mount --daemon: the program's own assembly path is unknown.");
+            string dll = Path.Combine(AppContext.BaseDirectory, typeof(MountDaemon).Assembly.GetName().Name + ".dll");
+            if (!File.Exists(dll)) throw new UnsupportedFeatureException("mount --daemon: the program's own assembly is not found.", dll);
             argv.Add(dll);
         }
         foreach (var token in parse.Tokens)
