@@ -106,9 +106,13 @@ internal static unsafe class FuseMounter
         {
             p = Process.Start(psi) ?? throw new ImageAccessException($"Cannot run {Fusermount}.", mountPoint);
         }
+        catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == Errno.ENOENT)
+        {
+            throw new UnsupportedFeatureException($"Unmounting as a user other than root needs {Fusermount} (package fuse3), which is not in PATH.", mountPoint, e);
+        }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new UnsupportedFeatureException($"Unmounting as a user other than root needs {Fusermount} (package fuse3): {e.Message}", mountPoint);
+            throw new ImageAccessException($"Cannot run {Fusermount}: {e.Message}", mountPoint, e);
         }
         using (p)
         {

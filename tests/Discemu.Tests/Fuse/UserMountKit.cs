@@ -72,6 +72,14 @@ internal static class UserMountKit
     /// <summary>Runs <c>discemu ARGS</c> as nobody to its end.</summary>
     public static (int Code, string Out, string Err) RunCli(TempDir dir, params string[] args) => Run(CliStartInfo(dir, args));
 
+    /// <summary>Runs <c>discemu ARGS</c> as nobody with PATH set to <paramref name="path"/>.</summary>
+    public static (int Code, string Out, string Err) RunCliWithPath(TempDir dir, string path, params string[] args)
+    {
+        var psi = CliStartInfo(dir, args);
+        psi.Environment["PATH"] = path;
+        return Run(psi);
+    }
+
     /// <summary>Runs <paramref name="script"/> with sh -c as nobody in <paramref name="cwd"/>; fails unless it exits 0; returns stdout.</summary>
     public static string Sh(string cwd, string script)
     {

@@ -168,6 +168,26 @@ public sealed class UserMountTests
     }
 
     [Fact]
+    public void RefusalsAreOneLineErrors()
+    {
+        UserMountKit.Require();
+        using var dir = UserMountKit.Sandbox();
+        var (iso, _) = MakeIso(dir);
+        // fusermount3's own refusal (the user may not write the mount point) comes back as one line.
+        string rootOwned = dir.File("root-only");
+        Directory.CreateDirectory(rootOwned);
+        string line = CliHarness.AssertOneLineError(UserMountKit.RunCli(dir, "mount", "-r", iso, rootOwned));
+        Assert.Contains("fusermount3 could not mount", line);
+        Assert.Contains("no write access to mountpoint", line);
+        Assert.False(FuseTestKit.IsMounted(rootOwned));
+        // Without fusermount3 in PATH, mounting and unmounting name the package.
+        string mnt = UserMountKit.MountPoint(dir);
+        Assert.Contains("needs fusermount3 (package fuse3)", CliHarness.AssertOneLineError(UserMountKit.RunCliWithPath(dir, "/nonexistent", "mount", "-r", iso, mnt)));
+        Assert.Contains("needs fusermount3 (package fuse3)", CliHarness.AssertOneLineError(UserMountKit.RunCliWithPath(dir, "/nonexistent", "umount", mnt)));
+        Assert.False(FuseTestKit.IsMounted(mnt));
+    }
+
+    [Fact]
     public void MountOptionsEscapeTheSource()
     {
         Assert.Equal(@"fsname=/img/a\,b\\c.iso,subtype=discemu,default_permissions,ro,allow_other", FuseMounter.MountOptions(@"/img/a,b\c.iso", writable: false, allowOther: true));
