@@ -9,8 +9,8 @@ using Discemu.Partitions;
 namespace Discemu.Cli.Commands;
 
 /// <summary>
-/// <c>mount [-r] [--raw] [--overlay FILE] [-f fmt] [--type fstype] [--allow-other] IMAGE[:N] MOUNTPOINT</c>: serves the
-/// file system inside the image (or, with --raw, the image's virtual disk as one file) through FUSE until unmounted.
+/// <c>mount [-r] [--raw] [--overlay FILE] [-f fmt] [--type fstype] [--allow-other] [--daemon] IMAGE[:N] MOUNTPOINT</c>: serves
+/// the file system inside the image (or, with --raw, the image's virtual disk as one file) through FUSE until unmounted.
 /// </summary>
 internal static class MountCommand
 {
@@ -22,15 +22,17 @@ internal static class MountCommand
         var overlay = new Option<string?>("--overlay") { Description = "Keep writes out of the image: they go to a qcow2 overlay FILE backed by the image (created when missing)", HelpName = "FILE" };
         var allowOther = new Option<bool>("--allow-other") { Description = "Let other users access the mount (allow_other)" };
         var threads = new Option<int?>("--threads") { Description = "Request threads (default: twice the processor count, 4 to 16)", HelpName = "N" };
+        var daemon = new Option<bool>("--daemon") { Description = "Run in the background: return once mounted (printing the mounted line); the background process serves until unmounted" };
         var image = CommonOptions.File("IMAGE[:N]");
         var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "An existing directory" };
         var cmd = new Command("mount", "Mount the file system in an image (or with --raw the image's disk) through FUSE; runs until unmounted")
         {
-            readOnly, raw, overlay, allowOther, threads, image, mountPoint,
+            readOnly, raw, overlay, allowOther, threads, daemon, image, mountPoint,
         };
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
         {
+            if (parse.GetValue(daemon) && !MountDaemon.IsChild) return MountDaemon.Start(ctx, parse);
             var arg = ImagePathArgument.Parse(parse.GetValue(image)!);
             if (arg.HasInnerPath) throw new BadArgumentException("mount takes IMAGE[:N], not a path inside the file system.", arg.Image);
             string target = parse.GetValue(mountPoint)!;
@@ -40,7 +42,19 @@ internal static class MountCommand
             var owned = new Stack<IDisposable>();
             try
             {
-                var disk = OpenDisk(ctx, parse.GetValue(common.Format), arg.Image, overlayPath, writable: !ro);
+                DiskImage disk;
+                try
+                {
+                    disk = OpenDisk(ctx, parse.GetValue(common.Format), arg.Image, overlayPath, writable: !ro);
+                }
+                catch (ImageAccessException e) when (!ro && overlayPath is null && e.InnerException is UnauthorizedAccessException)
+                {
+                    // As mount(8) does with a write-protected device: say so and mount read-only (a user mounting an ISO
+                    // or a shared image they may only read should not need -r).
+                    disk = OpenDisk(ctx, parse.GetValue(common.Format), arg.Image, null, writable: false);
+                    ro = true;
+                    ctx.Err.WriteLine($"{Cli.ToolName}: {arg.Image} is write-protected, mounting read-only");
+                }
                 owned.Push(disk);
                 FuseView view;
                 string what;
@@ -93,6 +107,7 @@ internal static class MountCommand
                 using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
                 ctx.Out.WriteLine($"mounted {what} of {arg.Image} at {server.MountPoint} ({(view.Writable ? "read-write" : "read-only")})");
                 ctx.Out.Flush();
+                if (MountDaemon.IsChild) MountDaemon.DetachStdio(ctx);
                 server.Stopped.Wait();
                 view.Flush();
                 return 0;
