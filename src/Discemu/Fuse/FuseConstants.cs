@@ -55,6 +55,8 @@ internal static class FuseConstants
     // INIT flags (fuse_init_in.flags / fuse_init_out.flags).
     public const uint AsyncRead = 1u << 0;
     public const uint BigWrites = 1u << 5;
+    public const uint SpliceWrite = 1u << 7;
+    public const uint SpliceMove = 1u << 8;
     public const uint DoReaddirplus = 1u << 13;
     public const uint ReaddirplusAuto = 1u << 14;
     public const uint ParallelDirops = 1u << 18;
