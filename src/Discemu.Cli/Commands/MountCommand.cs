@@ -22,11 +22,12 @@ internal static class MountCommand
         var overlay = new Option<string?>("--overlay") { Description = "Keep writes out of the image: they go to a qcow2 overlay FILE backed by the image (created when missing)", HelpName = "FILE" };
         var allowOther = new Option<bool>("--allow-other") { Description = "Let other users access the mount (allow_other)" };
         var threads = new Option<int?>("--threads") { Description = "Request threads (default: twice the processor count, 4 to 16)", HelpName = "N" };
+        var directIo = new Option<bool>("--direct-io") { Description = "Read-only mounts: no FUSE page cache (large sequential reads get faster, small ones slower; shared mmap fails)" };
         var image = CommonOptions.File("IMAGE[:N]");
         var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "An existing directory" };
         var cmd = new Command("mount", "Mount the file system in an image (or with --raw the image's disk) through FUSE; runs until unmounted")
         {
-            readOnly, raw, overlay, allowOther, threads, image, mountPoint,
+            readOnly, raw, overlay, allowOther, threads, directIo, image, mountPoint,
         };
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
@@ -79,6 +80,7 @@ internal static class MountCommand
                     Source = Path.GetFullPath(arg.Image),
                     AllowOther = parse.GetValue(allowOther),
                     Threads = parse.GetValue(threads) ?? new FuseMountOptions().Threads,
+                    DirectIo = parse.GetValue(directIo),
                     Log = ctx.Debug ? line => { lock (ctx.Err) ctx.Err.WriteLine($"{Cli.ToolName}: {line}"); } : null,
                 };
                 using var server = FuseServer.Mount(view, target, options);

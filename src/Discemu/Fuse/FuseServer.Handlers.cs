@@ -130,7 +130,8 @@ internal sealed partial class FuseServer
         BinaryPrimitives.WriteUInt32LittleEndian(o, FuseConstants.KernelVersion);
         BinaryPrimitives.WriteUInt32LittleEndian(o[4..], Math.Min(minor, FuseConstants.KernelMinorVersion));
         BinaryPrimitives.WriteUInt32LittleEndian(o[8..], readahead);
-        uint served = ServedFlags | (_view.Writable ? 0 : FuseConstants.CacheSymlinks) | (_options.Splice ? SpliceFlags : 0);
+        uint served = ServedFlags | (_view.Writable ? 0 : FuseConstants.CacheSymlinks) | (_options.Splice ? SpliceFlags : 0)
+            | (_options.DirectIo ? FuseConstants.AsyncDio : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(o[12..], flags & served);
         BinaryPrimitives.WriteUInt16LittleEndian(o[16..], 16); // max_background
         BinaryPrimitives.WriteUInt16LittleEndian(o[18..], 12); // congestion_threshold
@@ -193,7 +194,8 @@ internal sealed partial class FuseServer
         var file = _view.Open(entry, () => node.Path ?? last, write);
         ulong fh = AddHandle(file);
         BinaryPrimitives.WriteUInt64LittleEndian(o, fh);
-        BinaryPrimitives.WriteUInt32LittleEndian(o[8..], _view.KeepCache ? FuseConstants.FopenKeepCache : 0);
+        uint openFlags = _options.DirectIo && !_view.Writable ? FuseConstants.FopenDirectIo : _view.KeepCache ? FuseConstants.FopenKeepCache : 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(o[8..], openFlags);
         BinaryPrimitives.WriteUInt32LittleEndian(o[12..], 0);
         return FuseConstants.OpenOutSize;
     }

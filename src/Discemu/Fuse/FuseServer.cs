@@ -27,6 +27,14 @@ internal sealed record FuseMountOptions
     /// mounts) with splice(2), without copying the data through the server; other READs are copied as before.
     /// </summary>
     public bool Splice { get; init; } = true;
+
+    /// <summary>
+    /// Open the files of read-only views with FOPEN_DIRECT_IO: no FUSE page cache, so a reader's read(2) is answered
+    /// straight into its buffer (with <see cref="Splice"/>, one copy from the image's page cache, as for a plain file)
+    /// and large reads go out as several READs at once (ASYNC_DIO). The price: no read-ahead (small reads cost a
+    /// round trip each) and shared mmap(2) of those files fails (ENODEV; private mappings, e.g. executables, work).
+    /// </summary>
+    public bool DirectIo { get; init; }
 }
 
 /// <summary>

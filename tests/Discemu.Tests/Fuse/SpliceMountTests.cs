@@ -154,6 +154,32 @@ public sealed class SpliceMountTests : IDisposable
     }
 
     [Fact]
+    public void DirectIoReadsTheSameAndKeepsPrivateMappings()
+    {
+        FuseTestKit.Require();
+        PeerTools.Require("xorriso");
+        PeerTools.Require("python3");
+        string iso = _dir.File("t.iso");
+        string src = Source();
+        PeerTools.RunOk("xorriso", "-as", "mkisofs", "-R", "-o", iso, src);
+        string expected = Extracted(iso);
+        using var disk = ImageOpener.Default.Open(iso);
+        using var fs = FileSystemRegistry.Default.Open(disk);
+        using var view = new FileSystemView(fs, writable: false);
+        using var mount = FuseTestKit.Mount(_dir, view, "dio", new FuseMountOptions { Source = "discemu-test", DirectIo = true });
+        Assert.Equal(expected, FuseTestKit.Sh(mount.Path, Sums));
+        Assert.True(mount.Server.SplicedReplies > 0);
+        // Odd sizes and offsets read straight into the reader's buffer.
+        const string odd = "dd if=big.bin bs=4099 iflag=skip_bytes skip=1000001 count=300 status=none | sha256sum; tail -c 777 big.bin | sha256sum";
+        Assert.Equal(FuseTestKit.Sh(src, odd), FuseTestKit.Sh(mount.Path, odd));
+        // A private mapping is served from pages the kernel fills (as executables need); a shared one is refused.
+        const string map = "import mmap,hashlib,sys; f=open('big.bin','rb'); m=mmap.mmap(f.fileno(),0,flags=getattr(mmap,sys.argv[1]),prot=mmap.PROT_READ); print(hashlib.sha256(m[:]).hexdigest())";
+        string sum = expected.Split('\n').Single(l => l.EndsWith("./big.bin", StringComparison.Ordinal))[..64];
+        Assert.Equal(sum + "\n", FuseTestKit.Sh(mount.Path, $"python3 -c \"{map}\" MAP_PRIVATE"));
+        Assert.Contains("No such device", FuseTestKit.Sh(mount.Path, $"python3 -c \"{map}\" MAP_SHARED 2>&1; true"));
+    }
+
+    [Fact]
     public void Qcow2ContainerIsCopiedNotSpliced()
     {
         FuseTestKit.Require();
