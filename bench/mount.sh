@@ -12,6 +12,7 @@
 #        BENCH_RUNS   runs per reader, best kept (default 3)
 #        BENCH_CACHE  cold (default) or warm
 #        DISCEMU      the discemu launcher (default: ./discemu of this checkout)
+#        BENCH_MOUNT_ARGS  extra `discemu mount` options, e.g. --direct-io
 # needs: root (mount(2)), /dev/fuse, xorriso, fuseiso, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +51,8 @@ PY
 
 mount_discemu() {
   : > "$work/discemu.out"
-  "$discemu" mount -r "$iso" "$work/mnt" > "$work/discemu.out" 2>&1 &
+  # shellcheck disable=SC2086
+  "$discemu" mount -r ${BENCH_MOUNT_ARGS:-} "$iso" "$work/mnt" > "$work/discemu.out" 2>&1 &
   dm_pid=$!
   for ((w = 0; w < 600; w++)); do
     grep -q '^mounted' "$work/discemu.out" && return 0

@@ -1,7 +1,7 @@
 namespace Discemu.Block;
 
 /// <summary>Several devices end to end as one (split raw sets, multi-file extents).</summary>
-public sealed class ConcatDevice : BlockDevice
+public sealed class ConcatDevice : BlockDevice, IHostMappable
 {
     private readonly BlockDevice[] _parts;
     private readonly long[] _starts; // _starts[i] = offset of part i; _starts[^1] = total length
@@ -53,6 +53,14 @@ public sealed class ConcatDevice : BlockDevice
             done += Math.Max(n, 0);
             i++;
         }
+    }
+
+    /// <inheritdoc/>
+    HostExtent? IHostMappable.MapToHostCore(long offset, long maxLength)
+    {
+        int i = PartAt(offset);
+        long within = offset - _starts[i];
+        return HostMapping.Map(_parts[i], within, Math.Min(maxLength, _parts[i].Length - within));
     }
 
     /// <inheritdoc/>

@@ -8,7 +8,7 @@ namespace Discemu.Block;
 /// are reported by <see cref="BlockDevice.GetStatus"/> (SEEK_DATA/SEEK_HOLE), and write-zeroes and discard punch
 /// holes where the file system allows.
 /// </summary>
-public sealed class FileDevice : BlockDevice
+public sealed class FileDevice : BlockDevice, IHostMappable
 {
     private readonly SafeFileHandle _handle;
     private readonly bool _writable;
@@ -149,6 +149,9 @@ public sealed class FileDevice : BlockDevice
         long end = nextHole is null or -1 ? offset + maxLength : nextHole.Value;
         return new BlockStatus(Math.Clamp(end - offset, 1, maxLength), data, 0, offset);
     }
+
+    /// <inheritdoc/>
+    HostExtent? IHostMappable.MapToHostCore(long offset, long maxLength) => new HostExtent(_handle, offset, maxLength);
 
     /// <inheritdoc/>
     protected override void ResizeCore(long newLength)

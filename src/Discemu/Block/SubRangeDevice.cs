@@ -1,7 +1,7 @@
 namespace Discemu.Block;
 
 /// <summary>A window of another device (a partition, a slice): offsets are relative to <see cref="Start"/>.</summary>
-public sealed class SubRangeDevice : BlockDevice
+public sealed class SubRangeDevice : BlockDevice, IHostMappable
 {
     private readonly BlockDevice _inner;
     private readonly bool _ownsInner;
@@ -47,6 +47,9 @@ public sealed class SubRangeDevice : BlockDevice
 
     /// <inheritdoc/>
     protected override BlockStatus GetStatusCore(long offset, long maxLength) => _inner.GetStatus(Start + offset, maxLength);
+
+    /// <inheritdoc/>
+    HostExtent? IHostMappable.MapToHostCore(long offset, long maxLength) => HostMapping.Map(_inner, Start + offset, maxLength);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

@@ -6,7 +6,7 @@ namespace Discemu.FileSystems;
 /// A read-only device made of ranges of another device, end to end: the content of a file stored in one
 /// or more extents. Reads and status queries go straight to the inner device (which it does not own).
 /// </summary>
-internal sealed class ExtentDevice : BlockDevice
+internal sealed class ExtentDevice : BlockDevice, IHostMappable
 {
     private readonly BlockDevice _inner;
     private readonly long[] _offsets; // where each extent lives in the inner device
@@ -57,6 +57,14 @@ internal sealed class ExtentDevice : BlockDevice
             buffer = buffer[n..];
             offset += n;
         }
+    }
+
+    /// <inheritdoc/>
+    HostExtent? IHostMappable.MapToHostCore(long offset, long maxLength)
+    {
+        int i = ExtentAt(offset);
+        long within = offset - _starts[i];
+        return HostMapping.Map(_inner, _offsets[i] + within, Math.Min(maxLength, _starts[i + 1] - offset));
     }
 
     /// <inheritdoc/>

@@ -148,6 +148,12 @@ internal sealed class FileSystemView : FuseView
 
         public void Flush() { }
 
+        public bool TryMapToHost(long offset, int size, List<HostExtent> extents)
+        {
+            long n = Math.Min(size, content.Length - offset);
+            return n > 0 && HostMapping.TryMapAll(content, offset, n, extents, FuseSplicePipe.MaxExtents);
+        }
+
         public void Dispose() => content.Dispose();
     }
 

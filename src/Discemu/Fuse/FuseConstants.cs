@@ -55,6 +55,9 @@ internal static class FuseConstants
     // INIT flags (fuse_init_in.flags / fuse_init_out.flags).
     public const uint AsyncRead = 1u << 0;
     public const uint BigWrites = 1u << 5;
+    public const uint SpliceWrite = 1u << 7;
+    public const uint SpliceMove = 1u << 8;
+    public const uint AsyncDio = 1u << 15;
     public const uint DoReaddirplus = 1u << 13;
     public const uint ReaddirplusAuto = 1u << 14;
     public const uint ParallelDirops = 1u << 18;
@@ -72,6 +75,7 @@ internal static class FuseConstants
     public const uint FattrMtimeNow = 1u << 8;
 
     // fuse_open_out.open_flags.
+    public const uint FopenDirectIo = 1u << 0;
     public const uint FopenKeepCache = 1u << 1;
 
     // RENAME2 flags (renameat2).

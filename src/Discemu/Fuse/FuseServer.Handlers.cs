@@ -12,7 +12,7 @@ internal sealed partial class FuseServer
     /// <summary>A directory opened by OPENDIR: its listing, taken once so READDIR offsets stay stable.</summary>
     private sealed record DirHandle(FuseNode Node, string Path, IReadOnlyList<FileSystemEntry> Entries);
 
-    private void Handle(ReadOnlySpan<byte> request, byte[] output)
+    private void Handle(ReadOnlySpan<byte> request, byte[] output, FuseSplicePipe? pipe)
     {
         uint len = BinaryPrimitives.ReadUInt32LittleEndian(request);
         var opcode = (FuseOpcode)BinaryPrimitives.ReadUInt32LittleEndian(request[4..]);
@@ -41,6 +41,8 @@ internal sealed partial class FuseServer
                     return;
                 case FuseOpcode.Destroy:
                     Reply(output, unique, 0);
+                    return;
+                case FuseOpcode.Read when pipe is not null && TrySpliceRead(body, unique, pipe):
                     return;
                 default:
                     int bodyLength = Dispatch(opcode, nodeId, body, output);
@@ -128,13 +130,14 @@ internal sealed partial class FuseServer
         BinaryPrimitives.WriteUInt32LittleEndian(o, FuseConstants.KernelVersion);
         BinaryPrimitives.WriteUInt32LittleEndian(o[4..], Math.Min(minor, FuseConstants.KernelMinorVersion));
         BinaryPrimitives.WriteUInt32LittleEndian(o[8..], readahead);
-        uint served = ServedFlags | (_view.Writable ? 0 : FuseConstants.CacheSymlinks);
+        uint served = ServedFlags | (_view.Writable ? 0 : FuseConstants.CacheSymlinks) | (_options.Splice ? SpliceFlags : 0)
+            | (_options.DirectIo ? FuseConstants.AsyncDio : 0);
         BinaryPrimitives.WriteUInt32LittleEndian(o[12..], flags & served);
         BinaryPrimitives.WriteUInt16LittleEndian(o[16..], 16); // max_background
         BinaryPrimitives.WriteUInt16LittleEndian(o[18..], 12); // congestion_threshold
         BinaryPrimitives.WriteUInt32LittleEndian(o[20..], _maxWrite);
         BinaryPrimitives.WriteUInt32LittleEndian(o[24..], 1); // time_gran: nanoseconds
-        BinaryPrimitives.WriteUInt16LittleEndian(o[28..], (ushort)(_options.MaxIo / 4096)); // max_pages
+        BinaryPrimitives.WriteUInt16LittleEndian(o[28..], (ushort)MaxPages); // max_pages
         Reply(output, unique, FuseConstants.InitOutSize);
         _initDone.Set();
     }
@@ -191,7 +194,8 @@ internal sealed partial class FuseServer
         var file = _view.Open(entry, () => node.Path ?? last, write);
         ulong fh = AddHandle(file);
         BinaryPrimitives.WriteUInt64LittleEndian(o, fh);
-        BinaryPrimitives.WriteUInt32LittleEndian(o[8..], _view.KeepCache ? FuseConstants.FopenKeepCache : 0);
+        uint openFlags = _options.DirectIo && !_view.Writable ? FuseConstants.FopenDirectIo : _view.KeepCache ? FuseConstants.FopenKeepCache : 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(o[8..], openFlags);
         BinaryPrimitives.WriteUInt32LittleEndian(o[12..], 0);
         return FuseConstants.OpenOutSize;
     }

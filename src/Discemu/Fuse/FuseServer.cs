@@ -21,6 +21,20 @@ internal sealed record FuseMountOptions
 
     /// <summary>Receives one line per failed request or problem (null: silent).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Answer READs of files stored verbatim in a host file (raw images, partitions, ISO/UDF/FAT files of read-only
+    /// mounts) with splice(2), without copying the data through the server; other READs are copied as before.
+    /// </summary>
+    public bool Splice { get; init; } = true;
+
+    /// <summary>
+    /// Open the files of read-only views with FOPEN_DIRECT_IO: no FUSE page cache, so a reader's read(2) is answered
+    /// straight into its buffer (with <see cref="Splice"/>, one copy from the image's page cache, as for a plain file)
+    /// and large reads go out as several READs at once (ASYNC_DIO). The price: no read-ahead (small reads cost a
+    /// round trip each) and shared mmap(2) of those files fails (ENODEV; private mappings, e.g. executables, work).
+    /// </summary>
+    public bool DirectIo { get; init; }
 }
 
 /// <summary>
@@ -149,11 +163,12 @@ internal sealed partial class FuseServer : IDisposable
     private void Start()
     {
         _running = _options.Threads;
+        var pipes = CreateSplicePipes(_options.Threads);
         for (int i = 0; i < _options.Threads; i++)
         {
             var t = new Thread(Worker) { IsBackground = true, Name = $"fuse-{i}" };
             _threads.Add(t);
-            t.Start();
+            t.Start(pipes[i]);
         }
     }
 
@@ -208,11 +223,12 @@ internal sealed partial class FuseServer : IDisposable
         _initDone.Dispose();
     }
 
-    private unsafe void Worker()
+    private unsafe void Worker(object? splicePipe)
     {
         int inSize = _options.MaxIo + 64 * 1024; // headers and the largest WRITE's data
         byte[] input = GC.AllocateUninitializedArray<byte>(inSize, pinned: true);
         byte[] output = GC.AllocateUninitializedArray<byte>(_options.MaxIo + 4096, pinned: true);
+        using var pipe = splicePipe as FuseSplicePipe;
         try
         {
             fixed (byte* inPtr = input)
@@ -230,7 +246,7 @@ internal sealed partial class FuseServer : IDisposable
                         return; // ENODEV: unmounted
                     }
                     if (n < FuseConstants.InHeaderSize) continue;
-                    Handle(input.AsSpan(0, (int)n), output);
+                    Handle(input.AsSpan(0, (int)n), output, pipe);
                 }
             }
         }

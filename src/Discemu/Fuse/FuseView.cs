@@ -1,3 +1,4 @@
+using Discemu.Block;
 using Discemu.FileSystems;
 
 namespace Discemu.Fuse;
@@ -82,6 +83,14 @@ internal interface IFuseFile : IDisposable
 
     /// <summary>Writes pending data to the image.</summary>
     void Flush();
+
+    /// <summary>
+    /// For zero-copy READ replies: fills <paramref name="extents"/> with the host file ranges holding what
+    /// <see cref="Read"/> at <paramref name="offset"/> of <paramref name="size"/> bytes would return (fewer bytes at the
+    /// end of the file), in order. False when some of those bytes are not stored verbatim in a host file (or the
+    /// read is empty): the caller then uses <see cref="Read"/>. Files whose content may change while mounted say false.
+    /// </summary>
+    bool TryMapToHost(long offset, int size, List<HostExtent> extents) => false;
 }
 
 /// <summary>An entry a view makes up (the raw view's root and disk file).</summary>

@@ -122,6 +122,14 @@ internal sealed class RawView : FuseView
 
         public void Flush() => view.Flush();
 
+        public bool TryMapToHost(long offset, int size, List<HostExtent> extents)
+        {
+            // Writable disks go through the lock (an image driver may move data while writing): no mapping for them.
+            var device = view._device;
+            long n = Math.Min(size, device.Length - offset);
+            return !view._writable && n > 0 && HostMapping.TryMapAll(device, offset, n, extents, FuseSplicePipe.MaxExtents);
+        }
+
         public void Dispose() { }
     }
 }

@@ -31,12 +31,12 @@ internal static partial class FuseTestKit
     }
 
     /// <summary>Mounts <paramref name="view"/> in-process at a fresh folder of <paramref name="dir"/>.</summary>
-    public static MountedView Mount(TempDir dir, FuseView view, string name = "mnt")
+    public static MountedView Mount(TempDir dir, FuseView view, string name = "mnt", FuseMountOptions? options = null)
     {
         Require();
         string mnt = dir.File(name);
         Directory.CreateDirectory(mnt);
-        var server = FuseServer.Mount(view, mnt, new FuseMountOptions { Source = "discemu-test" });
+        var server = FuseServer.Mount(view, mnt, options ?? new FuseMountOptions { Source = "discemu-test" });
         return new MountedView(server, view, mnt);
     }
 

@@ -6,7 +6,7 @@ namespace Discemu.FileSystems.Udf;
 /// A file's content as a read-only device: device runs end to end (a run at offset -1 reads as zeros), or
 /// the data embedded in the file entry. It reads the inner device (which it does not own) on demand.
 /// </summary>
-internal sealed class UdfContentDevice : BlockDevice
+internal sealed class UdfContentDevice : BlockDevice, IHostMappable
 {
     private readonly BlockDevice _inner;
     private readonly UdfRun[] _runs;
@@ -69,6 +69,16 @@ internal sealed class UdfContentDevice : BlockDevice
             buffer = buffer[n..];
             offset += n;
         }
+    }
+
+    /// <inheritdoc/>
+    HostExtent? IHostMappable.MapToHostCore(long offset, long maxLength)
+    {
+        if (_embedded is not null) return null; // the bytes live in the file entry, not at one place of the device
+        int i = RunAt(offset);
+        if (_runs[i].Offset < 0) return null; // an unrecorded run reads as zeros
+        long within = offset - _starts[i];
+        return HostMapping.Map(_inner, _runs[i].Offset + within, Math.Min(maxLength, _starts[i + 1] - offset));
     }
 
     /// <inheritdoc/>

@@ -3,7 +3,7 @@ using Discemu.Block;
 namespace Discemu.Formats.Raw;
 
 /// <summary>An opened raw image: the file (or split set) is the virtual disk.</summary>
-public sealed class RawImage : DiskImage
+public sealed class RawImage : DiskImage, IHostMappable
 {
     private readonly BlockDevice _device;
     private readonly bool _writable;
@@ -76,6 +76,9 @@ public sealed class RawImage : DiskImage
 
     /// <inheritdoc/>
     protected override BlockStatus GetStatusCore(long offset, long maxLength) => _device.GetStatus(offset, maxLength);
+
+    /// <inheritdoc/>
+    HostExtent? IHostMappable.MapToHostCore(long offset, long maxLength) => HostMapping.Map(_device, offset, maxLength);
 
     /// <inheritdoc/>
     protected override void ResizeCore(long newLength) => _device.Resize(newLength);
