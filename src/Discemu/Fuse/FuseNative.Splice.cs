@@ -15,9 +15,6 @@ internal static unsafe partial class FuseNative
     /// <summary>splice(2) flag: move pages instead of copying them where the target allows (a hint).</summary>
     public const uint SpliceFMove = 1;
 
-    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
-    public static partial int Pipe2(int* fds, int flags);
-
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
 
