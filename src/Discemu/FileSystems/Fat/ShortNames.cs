@@ -107,20 +107,31 @@ public static class ShortNames
     /// strings): the basis name itself when nothing was lost converting it, else the basis with a numeric tail "~N" (N from 1), the base shortened so the whole stays 8 characters.
     /// </summary>
     /// <exception cref="DiskFullException">Every alias up to ~999999 is taken.</exception>
-    public static byte[] GenerateAlias(string longName, Func<string, bool> taken)
+    public static byte[] GenerateAlias(string longName, Func<string, bool> taken) => GenerateAlias(longName, taken, null);
+
+    /// <summary>
+    /// <see cref="GenerateAlias(string, Func{string, bool})"/> with <paramref name="tails"/>: per basis (its padded key), a
+    /// tail number below which every "~n" alias is known to be taken. The search starts there and records where it
+    /// stopped, so adding many names with one basis to a directory does not try every earlier tail again. The caller
+    /// clears it when a name is removed from the set.
+    /// </summary>
+    internal static byte[] GenerateAlias(string longName, Func<string, bool> taken, Dictionary<string, int>? tails)
     {
         var (b, e, lossy) = Basis(longName);
-        if (!lossy)
-        {
-            var plain = Pad(b, e);
-            if (!taken(Key(plain))) return plain;
-        }
-        for (int n = 1; n < 1_000_000; n++)
+        var plain = Pad(b, e);
+        if (!lossy && !taken(Key(plain))) return plain;
+        string basisKey = Key(plain);
+        int start = tails is not null && tails.TryGetValue(basisKey, out int known) ? known : 1;
+        for (int n = start; n < 1_000_000; n++)
         {
             string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
             string candidateBase = (b.Length + tail.Length > 8 ? b[..(8 - tail.Length)] : b) + tail;
             var bytes = Pad(candidateBase, e);
-            if (!taken(Key(bytes))) return bytes;
+            if (!taken(Key(bytes)))
+            {
+                if (tails is not null) tails[basisKey] = n;
+                return bytes;
+            }
         }
         throw new DiskFullException($"No free short alias for '{longName}'.");
     }
