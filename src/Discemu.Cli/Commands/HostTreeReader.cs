@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Enumeration;
+using System.Numerics;
 using Discemu.FileSystems;
 using HostDirEntry = System.IO.Enumeration.FileSystemEntry;
 
@@ -28,7 +28,7 @@ internal enum HostItemKind
 /// <param name="Path">The host path.</param>
 /// <param name="Length">A file's size as listed.</param>
 /// <param name="Times">The times to record.</param>
-/// <param name="Content">A small file's content (rented from the shared pool), or null to stream it.</param>
+/// <param name="Content">A small file's content (in a buffer of the reader's pool), or null to stream it.</param>
 /// <param name="ContentLength">The bytes of <paramref name="Content"/> that are the file.</param>
 /// <param name="Error">For <see cref="HostItemKind.Failed"/>, what failed.</param>
 internal sealed record HostItem(HostItemKind Kind, string Name, string Path, long Length, EntryTimes Times,
@@ -37,16 +37,24 @@ internal sealed record HostItem(HostItemKind Kind, string Name, string Path, lon
 /// <summary>
 /// Walks a host directory tree on a second thread in the order <c>put -r</c> copies it (depth first, entries in
 /// ordinal name order, symbolic links skipped, as FAT has none) and reads small files ahead, so listing and reading
-/// the host overlaps with writing the image. At most <see cref="Ahead"/> items (each holding under
-/// <see cref="SmallFile"/> bytes) wait in memory; larger files are left to the writer to stream.
+/// the host overlaps with writing the image. Items are handed over in batches of <see cref="Batch"/> (one hand-over
+/// per batch, not per file); at most <see cref="Ahead"/> batches of items (each holding under <see cref="SmallFile"/>
+/// bytes) wait in memory; larger files are left to the writer to stream.
 /// </summary>
 internal sealed class HostTreeReader : IDisposable
 {
     /// <summary>Files under this size are read ahead whole.</summary>
     public const int SmallFile = 64 << 10;
 
-    private const int Ahead = 256;
-    private readonly BlockingCollection<HostItem> _queue = new(Ahead);
+    private const int Batch = 64;
+    private const int Ahead = 4;
+    private const int MinBufferBits = 10;
+    private readonly BlockingCollection<List<HostItem>> _queue = new(Ahead);
+    private List<HostItem> _batch = new(Batch);
+
+    // Buffers by power-of-two size (1 KiB up to SmallFile * 2), reused as the writer hands them back: at most the
+    // items in flight are out at once, so each list stays bounded by (Ahead + 2) * Batch.
+    private readonly ConcurrentQueue<byte[]>[] _free = [.. Enumerable.Range(0, 8).Select(_ => new ConcurrentQueue<byte[]>())];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _producer;
 
@@ -54,12 +62,18 @@ internal sealed class HostTreeReader : IDisposable
     public HostTreeReader(string root) => _producer = Task.Run(() => Produce(root));
 
     /// <summary>The items in copy order, as they become ready (blocking until then).</summary>
-    public IEnumerable<HostItem> Items => _queue.GetConsumingEnumerable();
+    public IEnumerable<HostItem> Items => _queue.GetConsumingEnumerable().SelectMany(batch => batch);
 
-    /// <summary>Gives a file item's buffer back to the pool once its content is written.</summary>
-    public static void Return(HostItem item)
+    /// <summary>Gives a file item's buffer back to the reader once its content is written.</summary>
+    public void Return(HostItem item)
     {
-        if (item.Content is { } c) ArrayPool<byte>.Shared.Return(c);
+        if (item.Content is { } c) _free[BitOperations.Log2((uint)c.Length) - MinBufferBits].Enqueue(c);
+    }
+
+    private byte[] Rent(int length)
+    {
+        int bits = Math.Max(MinBufferBits, BitOperations.Log2((uint)Math.Max(1, length - 1)) + 1);
+        return _free[bits - MinBufferBits].TryDequeue(out var buffer) ? buffer : new byte[1 << bits];
     }
 
     /// <summary>
@@ -69,6 +83,10 @@ internal sealed class HostTreeReader : IDisposable
     /// <returns>The bytes read, or -1 when the file is now longer than listed (stream it instead).</returns>
     public static int ReadWhole(string path, long length, byte[] into)
     {
+        // On Linux a bare descriptor saves the status call and the lock File.OpenHandle makes; on failure the
+        // portable path below runs and reports the error.
+        if (Discemu.Util.LinuxNative.ReadFileStart(path, into.AsSpan(0, (int)length + 1), (int)length) is { } read)
+            return read > length ? -1 : read;
         using var input = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         int got = 0, n;
         while ((n = RandomAccess.Read(input, into.AsSpan(got, (int)length + 1 - got), got)) > 0)
@@ -84,6 +102,7 @@ internal sealed class HostTreeReader : IDisposable
         try
         {
             Walk(root, "");
+            Send();
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -91,7 +110,11 @@ internal sealed class HostTreeReader : IDisposable
         }
         catch (Exception e)
         {
-            try { _queue.Add(new HostItem(HostItemKind.Failed, "", root, 0, new EntryTimes(), Error: e), _stop.Token); }
+            try
+            {
+                _batch.Add(new HostItem(HostItemKind.Failed, "", root, 0, new EntryTimes(), Error: e));
+                Send();
+            }
             catch (OperationCanceledException) { /* the writer stopped first */ }
         }
         finally
@@ -113,33 +136,24 @@ internal sealed class HostTreeReader : IDisposable
 
     private void Add(HostItem item)
     {
-        try
-        {
-            _queue.Add(item, _stop.Token);
-        }
-        catch
-        {
-            Return(item);
-            throw;
-        }
+        _batch.Add(item);
+        if (_batch.Count >= Batch) Send();
     }
 
-    private static HostItem ReadAhead(HostItem file)
+    /// <summary>Hands the items gathered so far to the writer (waiting while <see cref="Ahead"/> batches are queued).</summary>
+    private void Send()
+    {
+        if (_batch.Count == 0) return;
+        _queue.Add(_batch, _stop.Token);
+        _batch = new List<HostItem>(Batch);
+    }
+
+    private HostItem ReadAhead(HostItem file)
     {
         if (file.Length >= SmallFile) return file;
-        var buffer = ArrayPool<byte>.Shared.Rent((int)file.Length + 1);
-        try
-        {
-            int got = ReadWhole(file.Path, file.Length, buffer);
-            if (got >= 0) return file with { Content = buffer, ContentLength = got };
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-        ArrayPool<byte>.Shared.Return(buffer);
-        return file;
+        var buffer = Rent((int)file.Length + 1);
+        int got = ReadWhole(file.Path, file.Length, buffer);
+        return got >= 0 ? file with { Content = buffer, ContentLength = got } : file;
     }
 
     /// <summary>The times put records for a host file or directory.</summary>
@@ -175,7 +189,8 @@ internal sealed class HostTreeReader : IDisposable
         _stop.Cancel();
         try { _producer.Wait(); }
         catch (AggregateException) { /* reported through the Failed item */ }
-        while (_queue.TryTake(out var left)) Return(left);
+        while (_queue.TryTake(out var left))
+            foreach (var item in left) Return(item);
         _queue.Dispose();
         _stop.Dispose();
     }

@@ -64,37 +64,57 @@ internal static class PutCommand
     private static void PutTree(FileSystem view, IWritableFileSystem fs, string hostDir, string target, byte[] buffer)
     {
         using var reader = new HostTreeReader(hostDir);
-        var targets = new Stack<string>();
+        var targets = new Stack<(string Path, bool Fresh)>();
         foreach (var item in reader.Items)
         {
             switch (item.Kind)
             {
                 case HostItemKind.EnterDirectory:
                     {
-                        string path = targets.Count == 0 ? target : FsEdit.Join(targets.Peek(), item.Name);
+                        string path = targets.Count == 0 ? target : FsEdit.Join(targets.Peek().Path, item.Name);
                         var existing = view.TryLookup(path);
                         if (existing is null) fs.CreateDirectory(path, item.Times);
                         else if (!existing.IsDirectory) throw new BadArgumentException("A file is in the way of a directory.", view.DescribePath(path));
-                        targets.Push(path);
+                        targets.Push((path, existing is null));
                         break;
                     }
                 case HostItemKind.File:
                     try
                     {
-                        PutFile(view, fs, item, FsEdit.Join(targets.Peek(), item.Name), buffer);
+                        var (dir, fresh) = targets.Peek();
+                        string path = FsEdit.Join(dir, item.Name);
+                        // In a directory this put created, a name is normally free: create the file straight away.
+                        // Should it clash after all (host names equal but for case, or equal to an 8.3 alias), the
+                        // create changes nothing and the general path below replaces the earlier file.
+                        if (fresh && item.Content is { } content && TryCreate(fs, path, content.AsSpan(0, item.ContentLength), item.Times)) break;
+                        PutFile(view, fs, item, path, buffer);
                     }
                     finally
                     {
-                        HostTreeReader.Return(item);
+                        reader.Return(item);
                     }
                     break;
                 case HostItemKind.LeaveDirectory:
-                    fs.SetTimes(targets.Pop(), item.Times);
+                    fs.SetTimes(targets.Pop().Path, item.Times);
                     break;
                 default:
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(item.Error!);
                     break;
             }
+        }
+    }
+
+    /// <summary>Creates a file that is not expected to exist; false (nothing changed) when the file system refuses it.</summary>
+    private static bool TryCreate(IWritableFileSystem fs, string path, ReadOnlySpan<byte> content, EntryTimes times)
+    {
+        try
+        {
+            fs.CreateFile(path, content, times);
+            return true;
+        }
+        catch (BadArgumentException)
+        {
+            return false;
         }
     }
 

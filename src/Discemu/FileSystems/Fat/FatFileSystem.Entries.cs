@@ -31,6 +31,36 @@ internal sealed partial class FatFileSystem
     /// <exception cref="BadArgumentException">The path is the root, the parent is missing or not a directory, or the name is invalid.</exception>
     private (FatEntry Parent, string Name) ParentOf(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        // Bulk copies name many files of one directory in a row: the directory found for the same spelling of the
+        // parent path is reused (entries are only added between; removing or moving anything forgets it).
+        int slash = path.LastIndexOf('/');
+        if (slash >= 0 && _lastParent is { } cached && path.AsSpan(0, slash).SequenceEqual(_lastParentPath)
+            && path.AsSpan(slash + 1) is { Length: > 0 } last && !last.SequenceEqual(".") && !last.SequenceEqual(".."))
+        {
+            string simple = path[(slash + 1)..];
+            string trimmed = simple.TrimEnd(' ', '.');
+            if (!ShortNames.IsValidLongName(trimmed) || trimmed != simple && trimmed.Length == 0)
+                throw new BadArgumentException($"'{simple}' is not a valid FAT file name.", DescribePath(path));
+            return (cached, trimmed);
+        }
+        var result = ParentOfSlow(path);
+        if (slash >= 0 && path.AsSpan(slash + 1) is { Length: > 0 } name && !name.SequenceEqual(".") && !name.SequenceEqual(".."))
+        {
+            _lastParentPath = path[..slash];
+            _lastParent = result.Parent;
+        }
+        return result;
+    }
+
+    private string? _lastParentPath;
+    private FatEntry? _lastParent;
+
+    /// <summary>Forgets the cached parent directory (after removing or moving entries).</summary>
+    private void ForgetParent() => _lastParent = null;
+
+    private (FatEntry Parent, string Name) ParentOfSlow(string path)
+    {
         var parts = SplitPath(path);
         if (parts.Length == 0) throw new BadArgumentException("The root directory cannot be created, moved or removed.", DescribePath(path));
         string name = parts[^1].TrimEnd(' ', '.');

@@ -174,6 +174,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         lock (_sync)
         {
             using var writeThrough = WriteThrough();
+            ForgetParent();
             var e = Existing(path);
             if (e.IsRoot) throw new BadArgumentException("The root directory cannot be removed.", DescribePath(path));
             if (e.IsDirectory && ReadDir(e.FirstCluster).Items.Count > 0)
@@ -193,9 +194,10 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         lock (_sync)
         {
             using var writeThrough = WriteThrough();
+            ForgetParent();
             var src = Existing(from);
             if (src.IsRoot) throw new BadArgumentException("The root directory cannot be moved.", DescribePath(from));
-            var (parent, name) = ParentOf(to);
+            var (parent, name) = ParentOfSlow(to); // not cached: the move may change what a path spelling reaches
             var d = ReadDir(parent.FirstCluster);
             var self = ReadDir(src.ParentCluster).AtSlot(src.ShortSlot);
             var existing = d.Find(name);

@@ -80,26 +80,31 @@ public static class ShortNames
     public static (string Base, string Extension, bool Lossy) Basis(string longName)
     {
         bool lossy = false;
-        string s = longName.TrimStart('.');
+        var s = longName.AsSpan().TrimStart('.');
         if (s.Length != longName.Length) lossy = true;
         int lastDot = s.LastIndexOf('.');
-        string b = lastDot < 0 ? s : s[..lastDot], e = lastDot < 0 ? "" : s[(lastDot + 1)..];
-        string Convert(string part, int max)
+        var b = lastDot < 0 ? s : s[..lastDot];
+        var e = lastDot < 0 ? default : s[(lastDot + 1)..];
+        Span<char> bb = stackalloc char[8], ee = stackalloc char[3];
+        int bn = Convert(b, bb, ref lossy), en = Convert(e, ee, ref lossy);
+        if (bn == 0) { lossy = true; return ("_", new string(ee[..en]), lossy); }
+        return (new string(bb[..bn]), new string(ee[..en]), lossy);
+    }
+
+    /// <summary>Upper-cases <paramref name="part"/> into <paramref name="into"/>, dropping spaces and dots and turning what a short name cannot hold into '_'.</summary>
+    /// <returns>The characters written.</returns>
+    private static int Convert(ReadOnlySpan<char> part, Span<char> into, ref bool lossy)
+    {
+        int n = 0;
+        foreach (char c in part)
         {
-            var sb = new StringBuilder();
-            foreach (char c in part)
-            {
-                if (c is ' ' or '.') { lossy = true; continue; }
-                char u = char.ToUpperInvariant(c);
-                if (!IsShortChar(u)) { u = '_'; lossy = true; }
-                if (sb.Length < max) sb.Append(u);
-                else lossy = true;
-            }
-            return sb.ToString();
+            if (c is ' ' or '.') { lossy = true; continue; }
+            char u = char.ToUpperInvariant(c);
+            if (!IsShortChar(u)) { u = '_'; lossy = true; }
+            if (n < into.Length) into[n++] = u;
+            else lossy = true;
         }
-        string bb = Convert(b, 8), ee = Convert(e, 3);
-        if (bb.Length == 0) { bb = "_"; lossy = true; }
-        return (bb, ee, lossy);
+        return n;
     }
 
     /// <summary>
@@ -122,15 +127,20 @@ public static class ShortNames
         if (!lossy && !taken(Key(plain))) return plain;
         string basisKey = Key(plain);
         int start = tails is not null && tails.TryGetValue(basisKey, out int known) ? known : 1;
+        Span<byte> candidate = stackalloc byte[ShortNameLength];
+        Span<char> tail = stackalloc char[8];
         for (int n = start; n < 1_000_000; n++)
         {
-            string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            string candidateBase = (b.Length + tail.Length > 8 ? b[..(8 - tail.Length)] : b) + tail;
-            var bytes = Pad(candidateBase, e);
-            if (!taken(Key(bytes)))
+            tail[0] = '~';
+            n.TryFormat(tail[1..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+            int tailLength = digits + 1, keep = Math.Min(b.Length, 8 - tailLength);
+            plain.CopyTo(candidate); // the extension, and spaces after the base
+            for (int i = 0; i < keep; i++) candidate[i] = (byte)b[i];
+            for (int i = 0; i < tailLength; i++) candidate[keep + i] = (byte)tail[i];
+            if (!taken(Key(candidate)))
             {
                 if (tails is not null) tails[basisKey] = n;
-                return bytes;
+                return candidate.ToArray();
             }
         }
         throw new DiskFullException($"No free short alias for '{longName}'.");
