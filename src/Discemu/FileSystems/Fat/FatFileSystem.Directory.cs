@@ -34,13 +34,19 @@ internal sealed partial class FatFileSystem
             for (int i = 0; i < chain.Count; i++) _device.Read(ClusterOffset(chain[i]), bytes.AsSpan(i * _clusterSize, _clusterSize));
             d = new DirData { FirstCluster = firstCluster, Clusters = chain, Bytes = bytes, Length = bytes.Length };
         }
+        return Cache(d);
+    }
+
+    /// <summary>Parses <paramref name="d"/> and keeps it in the directory cache (emptied, after writing what is pending, when full).</summary>
+    private DirData Cache(DirData d)
+    {
         Parse(d);
         if (_dirCache.Count >= DirCacheLimit)
         {
             WritePending(); // dirty directories live only in the cache
             _dirCache.Clear();
         }
-        _dirCache[firstCluster] = d;
+        _dirCache[d.FirstCluster] = d;
         return d;
     }
 

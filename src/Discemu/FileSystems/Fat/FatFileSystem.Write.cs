@@ -88,7 +88,10 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
                 WriteNewClusters(ClusterOffset(cluster[0]), content, 0);
                 CommitFat();
                 int slot = AddEntry(d, name, e, path);
-                return EntryAt(d, slot);
+                var made = EntryAt(d, slot);
+                // The new directory is known: cache it rather than read it back from the device later.
+                Cache(new DirData { FirstCluster = cluster[0], Clusters = [cluster[0]], Bytes = content, Length = content.Length });
+                return made;
             }
             catch
             {

@@ -48,6 +48,7 @@ public static class ShortNames
     {
         if (name is "." or "..") return null;
         int dot = name.IndexOf('.');
+        if ((dot < 0 ? name.Length : dot) > 8 || dot >= 0 && name.Length - dot - 1 > 3) return null; // before any substring
         string b = dot < 0 ? name : name[..dot], e = dot < 0 ? "" : name[(dot + 1)..];
         if (b.Length is 0 or > 8 || e.Length > 3 || e.Contains('.') || dot >= 0 && e.Length == 0) return null;
         byte flags = 0;
@@ -124,8 +125,8 @@ public static class ShortNames
     {
         var (b, e, lossy) = Basis(longName);
         var plain = Pad(b, e);
-        if (!lossy && !taken(Key(plain))) return plain;
         string basisKey = Key(plain);
+        if (!lossy && !taken(basisKey)) return plain;
         int start = tails is not null && tails.TryGetValue(basisKey, out int known) ? known : 1;
         Span<byte> candidate = stackalloc byte[ShortNameLength];
         Span<char> tail = stackalloc char[8];
