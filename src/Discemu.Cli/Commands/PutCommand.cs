@@ -57,53 +57,129 @@ internal static class PutCommand
         return cmd;
     }
 
+    /// <summary>
+    /// Copies a host tree: a second thread lists it and reads small files ahead (<see cref="HostTreeReader"/>) while
+    /// this one writes them, in the same order as a walk on one thread.
+    /// </summary>
     private static void PutTree(FileSystem view, IWritableFileSystem fs, string hostDir, string target, byte[] buffer)
     {
-        var existing = view.TryLookup(target);
-        if (existing is null) fs.CreateDirectory(target, Times(new DirectoryInfo(hostDir)));
-        else if (!existing.IsDirectory) throw new BadArgumentException("A file is in the way of a directory.", view.DescribePath(target));
-        foreach (var entry in new DirectoryInfo(hostDir).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal))
+        using var reader = new HostTreeReader(hostDir);
+        var targets = new Stack<(string Path, bool Fresh)>();
+        foreach (var item in reader.Items)
         {
-            if (entry.LinkTarget is not null) continue; // symbolic links have no FAT equivalent
-            string child = FsEdit.Join(target, entry.Name);
-            if (entry is DirectoryInfo d) PutTree(view, fs, d.FullName, child, buffer);
-            else PutFile(view, fs, entry.FullName, child, buffer);
+            switch (item.Kind)
+            {
+                case HostItemKind.EnterDirectory:
+                    {
+                        string path = targets.Count == 0 ? target : FsEdit.Join(targets.Peek().Path, item.Name);
+                        var existing = view.TryLookup(path);
+                        if (existing is null) fs.CreateDirectory(path, item.Times);
+                        else if (!existing.IsDirectory) throw new BadArgumentException("A file is in the way of a directory.", view.DescribePath(path));
+                        targets.Push((path, existing is null));
+                        break;
+                    }
+                case HostItemKind.File:
+                    try
+                    {
+                        var (dir, fresh) = targets.Peek();
+                        string path = FsEdit.Join(dir, item.Name);
+                        // In a directory this put created, a name is normally free: create the file straight away.
+                        // Should it clash after all (host names equal but for case, or equal to an 8.3 alias), the
+                        // create changes nothing and the general path below replaces the earlier file.
+                        if (fresh && item.Content is { } content && TryCreate(fs, path, content.AsSpan(0, item.ContentLength), item.Times)) break;
+                        PutFile(view, fs, item, path, buffer);
+                    }
+                    finally
+                    {
+                        reader.Return(item);
+                    }
+                    break;
+                case HostItemKind.LeaveDirectory:
+                    fs.SetTimes(targets.Pop().Path, item.Times);
+                    break;
+                default:
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(item.Error!);
+                    break;
+            }
         }
-        fs.SetTimes(target, Times(new DirectoryInfo(hostDir)));
     }
 
-    private static EntryTimes Times(FileSystemInfo info)
-        => new(new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), new DateTimeOffset(info.LastAccessTimeUtc, TimeSpan.Zero), new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero));
+    /// <summary>Creates a file that is not expected to exist; false (nothing changed) when the file system refuses it.</summary>
+    private static bool TryCreate(IWritableFileSystem fs, string path, ReadOnlySpan<byte> content, EntryTimes times)
+    {
+        try
+        {
+            fs.CreateFile(path, content, times);
+            return true;
+        }
+        catch (BadArgumentException)
+        {
+            return false;
+        }
+    }
 
-    /// <summary>Copies one host file; a failure part-way removes the partial copy, and an old file is replaced only after the copy succeeded.</summary>
+    /// <summary>Copies one named host file (a command-line argument).</summary>
     private static void PutFile(FileSystem view, IWritableFileSystem fs, string hostFile, string target, byte[] buffer)
     {
         var info = new FileInfo(hostFile);
         if (!info.Exists) throw new BadArgumentException($"'{hostFile}' does not exist.");
+        PutFile(view, fs, new HostItem(HostItemKind.File, info.Name, hostFile, info.Length, HostTreeReader.Times(info)), target, buffer);
+    }
+
+    /// <summary>
+    /// Copies one host file: a file that fits <paramref name="buffer"/> (or was read ahead) is created with its
+    /// content in one operation, a larger one is streamed through the buffer. A failure part-way removes the partial
+    /// copy, and an old file is replaced only after the copy succeeded.
+    /// </summary>
+    private static void PutFile(FileSystem view, IWritableFileSystem fs, HostItem file, string target, byte[] buffer)
+    {
         var existing = view.TryLookup(target);
         if (existing is { IsDirectory: true }) throw new BadArgumentException("A directory is in the way of a file.", view.DescribePath(target));
         string writeTo = existing is null ? target : target.TrimEnd('/') + ".discemu-tmp";
-        var times = Times(info);
-        fs.CreateFile(writeTo, times);
+        if (file.Content is null && file.Length < buffer.Length)
+        {
+            int got = HostTreeReader.ReadWhole(file.Path, file.Length, buffer);
+            if (got >= 0) file = file with { Content = buffer, ContentLength = got };
+        }
+        if (file.Content is { } content)
+        {
+            fs.CreateFile(writeTo, content.AsSpan(0, file.ContentLength), file.Times);
+            try
+            {
+                if (existing is not null) fs.Move(writeTo, target, replace: true);
+            }
+            catch
+            {
+                RemovePartial(fs, writeTo);
+                throw;
+            }
+            return;
+        }
+        fs.CreateFile(writeTo, file.Times);
         try
         {
-            // A bare handle and positional reads: no lock (FileShare), no seeks, one read for a small file.
-            using var input = File.OpenHandle(hostFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
-            long length = RandomAccess.GetLength(input), pos = 0;
+            // A bare handle and positional reads: no seeks.
+            using var input = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+            long pos = 0;
             int n;
-            while (pos < length && (n = RandomAccess.Read(input, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - pos)), pos)) > 0)
+            while ((n = RandomAccess.Read(input, buffer, pos)) > 0)
             {
                 fs.Write(writeTo, pos, buffer.AsSpan(0, n));
                 pos += n;
             }
-            fs.SetTimes(writeTo, times);
+            fs.SetTimes(writeTo, file.Times);
             if (existing is not null) fs.Move(writeTo, target, replace: true);
         }
         catch
         {
-            try { fs.Delete(writeTo); }
-            catch (DiscemuException) { /* the original error is reported */ }
+            RemovePartial(fs, writeTo);
             throw;
         }
+    }
+
+    private static void RemovePartial(IWritableFileSystem fs, string path)
+    {
+        try { fs.Delete(path); }
+        catch (DiscemuException) { /* the original error is reported */ }
     }
 }

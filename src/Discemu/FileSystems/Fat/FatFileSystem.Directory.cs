@@ -2,34 +2,6 @@ using static Discemu.FileSystems.Fat.FatConstants;
 
 namespace Discemu.FileSystems.Fat;
 
-/// <summary>One live entry of a directory as parsed.</summary>
-internal sealed class DirItem
-{
-    public required FatEntry Entry { get; init; }
-    public string? LongName { get; init; }
-    public required string ShortKey { get; init; }
-}
-
-/// <summary>A directory's bytes and parsed entries, with where each of its clusters is.</summary>
-internal sealed class DirData
-{
-    public required uint FirstCluster { get; init; }
-    public required List<uint> Clusters { get; init; }
-    public required byte[] Bytes { get; set; }
-    public List<DirItem> Items { get; } = [];
-    public HashSet<string> ShortKeys { get; } = new(StringComparer.Ordinal);
-    public int VolumeLabelSlot { get; set; } = -1;
-
-    /// <summary>Slots changed in memory and not yet written (write-back mode), or null.</summary>
-    public SortedSet<int>? DirtySlots { get; set; }
-
-    /// <summary>The entry called <paramref name="name"/>: the exact long name, then ignoring case, then the 8.3 name.</summary>
-    public DirItem? Find(string name)
-        => Items.FirstOrDefault(i => string.Equals(i.Entry.Name, name, StringComparison.Ordinal))
-           ?? Items.FirstOrDefault(i => string.Equals(i.Entry.Name, name, StringComparison.OrdinalIgnoreCase))
-           ?? Items.FirstOrDefault(i => string.Equals(i.Entry.ShortName, name, StringComparison.OrdinalIgnoreCase));
-}
-
 /// <summary>Directories: reading, parsing long names, and writing slots back.</summary>
 internal sealed partial class FatFileSystem
 {
@@ -47,8 +19,9 @@ internal sealed partial class FatFileSystem
         if (IsFixedRoot(firstCluster))
         {
             var bytes = new byte[_boot.RootEntryCount * DirEntrySize];
+            FlushNewClusters();
             _device.Read(_rootOffset, bytes);
-            d = new DirData { FirstCluster = 0, Clusters = [], Bytes = bytes };
+            d = new DirData { FirstCluster = 0, Clusters = [], Bytes = bytes, Length = bytes.Length };
         }
         else
         {
@@ -57,27 +30,32 @@ internal sealed partial class FatFileSystem
             var chain = Chain(firstCluster, limit + 1);
             if (chain.Count > limit) throw new CorruptImageException($"The directory at cluster {firstCluster} is larger than 2 MiB (65536 entries).", DisplayPath);
             var bytes = new byte[(long)chain.Count * _clusterSize];
+            FlushNewClusters();
             for (int i = 0; i < chain.Count; i++) _device.Read(ClusterOffset(chain[i]), bytes.AsSpan(i * _clusterSize, _clusterSize));
-            d = new DirData { FirstCluster = firstCluster, Clusters = chain, Bytes = bytes };
+            d = new DirData { FirstCluster = firstCluster, Clusters = chain, Bytes = bytes, Length = bytes.Length };
         }
+        return Cache(d);
+    }
+
+    /// <summary>Parses <paramref name="d"/> and keeps it in the directory cache (emptied, after writing what is pending, when full).</summary>
+    private DirData Cache(DirData d)
+    {
         Parse(d);
         if (_dirCache.Count >= DirCacheLimit)
         {
             WritePending(); // dirty directories live only in the cache
             _dirCache.Clear();
         }
-        _dirCache[firstCluster] = d;
+        _dirCache[d.FirstCluster] = d;
         return d;
     }
 
     /// <summary>Parses the slots of <paramref name="d"/> into items (long names checked against their short entry's checksum).</summary>
     private void Parse(DirData d)
     {
-        d.Items.Clear();
-        d.ShortKeys.Clear();
-        d.VolumeLabelSlot = -1;
+        d.Reset();
         var bytes = d.Bytes;
-        int slots = bytes.Length / DirEntrySize;
+        int slots = d.Length / DirEntrySize;
         char[]? lfn = null;
         int lfnFirst = -1, lfnExpect = 0;
         byte lfnSum = 0;
@@ -123,7 +101,7 @@ internal sealed partial class FatFileSystem
             }
             int first = longName is null ? i : lfnFirst;
             lfn = null;
-            d.Items.Add(MakeItem(d, e, i, first, longName, key));
+            d.Add(MakeItem(d, e, i, first, longName, key));
         }
     }
 
@@ -162,10 +140,7 @@ internal sealed partial class FatFileSystem
         var e = FatDirectoryEntry.Read(d.Bytes.AsSpan(shortSlot * DirEntrySize, DirEntrySize));
         string key = ShortNames.Key(e.Name);
         d.ShortKeys.Add(key);
-        var item = MakeItem(d, e, shortSlot, first, longName, key);
-        int at = d.Items.FindIndex(x => x.Entry.ShortSlot > shortSlot);
-        if (at < 0) d.Items.Add(item);
-        else d.Items.Insert(at, item);
+        d.Add(MakeItem(d, e, shortSlot, first, longName, key));
     }
 
     private bool IsRootDir(DirData d) => d.FirstCluster == _root.FirstCluster;
@@ -194,8 +169,7 @@ internal sealed partial class FatFileSystem
     {
         if (Deferring)
         {
-            d.DirtySlots ??= [];
-            for (int k = first; k < first + count; k++) d.DirtySlots.Add(k);
+            (d.DirtySlots ??= []).Add((first, count));
             _dirtyDirs.Add(d);
             if (reparse) Parse(d);
             return;
@@ -213,6 +187,7 @@ internal sealed partial class FatFileSystem
             long offset = SlotOffset(d, i);
             int j = i + 1;
             while (j < first + count && SlotOffset(d, j) == offset + (long)(j - i) * DirEntrySize) j++;
+            FlushNewClusters();
             _device.Write(offset, d.Bytes.AsSpan(i * DirEntrySize, (j - i) * DirEntrySize));
             i = j;
         }
@@ -221,14 +196,14 @@ internal sealed partial class FatFileSystem
     /// <summary>Re-reads the item whose short entry is at <paramref name="slot"/> after only its fields (not its name) changed.</summary>
     private void RefreshItem(DirData d, int slot)
     {
-        int index = d.Items.FindIndex(i => i.Entry.ShortSlot == slot);
+        int index = d.IndexOfSlot(slot);
         if (index < 0) { Parse(d); return; }
         var old = d.Items[index];
         var e = FatDirectoryEntry.Read(d.Bytes.AsSpan(slot * DirEntrySize, DirEntrySize));
         var o = old.Entry;
         bool isDir = e.IsDirectory;
         uint cluster = _type == FatType.Fat32 ? e.FirstCluster : e.FirstCluster & 0xFFFF;
-        d.Items[index] = new DirItem
+        d.Replace(index, new DirItem
         {
             LongName = old.LongName,
             ShortKey = old.ShortKey,
@@ -252,7 +227,7 @@ internal sealed partial class FatFileSystem
                 Mode = o.Kind == FileSystemEntryKind.Directory ? 0x4000u | 0x1EDu & ((e.Attributes & AttrReadOnly) != 0 ? ~0x92u : ~0u)
                     : 0x8000u | 0x1A4u & ((e.Attributes & AttrReadOnly) != 0 ? ~0x92u : ~0u),
             },
-        };
+        });
     }
 
     /// <summary>The volume label: the root directory's label entry, else the boot sector's.</summary>

@@ -31,6 +31,36 @@ internal sealed partial class FatFileSystem
     /// <exception cref="BadArgumentException">The path is the root, the parent is missing or not a directory, or the name is invalid.</exception>
     private (FatEntry Parent, string Name) ParentOf(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        // Bulk copies name many files of one directory in a row: the directory found for the same spelling of the
+        // parent path is reused (entries are only added between; removing or moving anything forgets it).
+        int slash = path.LastIndexOf('/');
+        if (slash >= 0 && _lastParent is { } cached && path.AsSpan(0, slash).SequenceEqual(_lastParentPath)
+            && path.AsSpan(slash + 1) is { Length: > 0 } last && !last.SequenceEqual(".") && !last.SequenceEqual(".."))
+        {
+            string simple = path[(slash + 1)..];
+            string trimmed = simple.TrimEnd(' ', '.');
+            if (!ShortNames.IsValidLongName(trimmed) || trimmed != simple && trimmed.Length == 0)
+                throw new BadArgumentException($"'{simple}' is not a valid FAT file name.", DescribePath(path));
+            return (cached, trimmed);
+        }
+        var result = ParentOfSlow(path);
+        if (slash >= 0 && path.AsSpan(slash + 1) is { Length: > 0 } name && !name.SequenceEqual(".") && !name.SequenceEqual(".."))
+        {
+            _lastParentPath = path[..slash];
+            _lastParent = result.Parent;
+        }
+        return result;
+    }
+
+    private string? _lastParentPath;
+    private FatEntry? _lastParent;
+
+    /// <summary>Forgets the cached parent directory (after removing or moving entries).</summary>
+    private void ForgetParent() => _lastParent = null;
+
+    private (FatEntry Parent, string Name) ParentOfSlow(string path)
+    {
         var parts = SplitPath(path);
         if (parts.Length == 0) throw new BadArgumentException("The root directory cannot be created, moved or removed.", DescribePath(path));
         string name = parts[^1].TrimEnd(' ', '.');
@@ -64,7 +94,7 @@ internal sealed partial class FatFileSystem
     {
         var clash = d.Find(name);
         if (clash is not null && !ReferenceEquals(clash, ignore)
-            || d.Items.Any(i => !ReferenceEquals(i, ignore) && string.Equals(i.Entry.ShortName, name, StringComparison.OrdinalIgnoreCase)))
+            || d.HasShortName(name, ignore))
             throw new BadArgumentException("A file or directory of that name already exists.", DescribePath(path));
         byte[] shortName;
         byte flags = 0;
@@ -74,7 +104,7 @@ internal sealed partial class FatFileSystem
             (shortName, flags) = ex;
         else
         {
-            shortName = ShortNames.GenerateAlias(name, d.ShortKeys.Contains);
+            shortName = ShortNames.GenerateAlias(name, d.ShortKeys.Contains, d.AliasTails);
             lfn = FatLfnEntry.Build(name, FatLfnEntry.ShortNameChecksum(shortName));
         }
         int need = lfn.Length + 1;
@@ -84,11 +114,12 @@ internal sealed partial class FatFileSystem
         int count = need;
         int endSlot = first + need;
         // Slots after the end marker are free by definition; keep the one after ours an end marker if it was in that region.
-        if (endSlot < d.Bytes.Length / DirEntrySize && _endAfterRun && d.Bytes[endSlot * DirEntrySize] != EndMarker)
+        if (endSlot < d.Length / DirEntrySize && _endAfterRun && d.Bytes[endSlot * DirEntrySize] != EndMarker)
         {
             d.Bytes.AsSpan(endSlot * DirEntrySize, DirEntrySize).Clear();
             count++;
         }
+        if (first == d.FreeScanStart) d.FreeScanStart = first + need;
         WriteSlots(d, first, count, reparse: false);
         AddParsed(d, first, first + lfn.Length, lfn.Length > 0 ? name : null);
         return first + lfn.Length;
@@ -100,27 +131,30 @@ internal sealed partial class FatFileSystem
     /// <exception cref="DiskFullException">The fixed root is full, the directory is at its 65536-entry limit, or no cluster is free.</exception>
     private int FindFreeRun(DirData d, int need, string path)
     {
-        int slots = d.Bytes.Length / DirEntrySize;
-        int run = 0;
+        int slots = d.Length / DirEntrySize;
+        int run = 0, firstFree = -1;
         bool pastEnd = false;
-        for (int i = 0; i < slots; i++)
+        // Every slot before FreeScanStart holds an entry (so none is the end marker): the scan starts there.
+        for (int i = Math.Min(d.FreeScanStart, slots); i < slots; i++)
         {
             byte b = d.Bytes[i * DirEntrySize];
             if (b == EndMarker) pastEnd = true;
             if (pastEnd || b == DeletedMarker)
             {
+                if (firstFree < 0) d.FreeScanStart = firstFree = i;
                 if (++run == need) { _endAfterRun = pastEnd; return i - need + 1; }
             }
             else run = 0;
         }
+        if (firstFree < 0) d.FreeScanStart = slots;
         if (d.Clusters.Count == 0) throw new DiskFullException("The root directory is full.", DescribePath(path));
         int extra = ((need - run) * DirEntrySize + _clusterSize - 1) / _clusterSize;
-        if (d.Bytes.Length + (long)extra * _clusterSize > MaxDirectoryBytes)
+        if (d.Length + (long)extra * _clusterSize > MaxDirectoryBytes)
             throw new DiskFullException("The directory has reached FAT's limit of 65536 entries.", DescribePath(path));
         var added = Allocate(extra);
         try
         {
-            foreach (var c in added) _device.WriteZeroes(ClusterOffset(c), _clusterSize, mayUnmap: false);
+            foreach (var c in added) WriteNewClusters(ClusterOffset(c), default, _clusterSize);
             Set(d.Clusters[^1], added[0]);
             CommitFat();
         }
@@ -132,9 +166,7 @@ internal sealed partial class FatFileSystem
             throw;
         }
         int start = slots - run;
-        var grown = new byte[d.Bytes.Length + extra * _clusterSize];
-        d.Bytes.CopyTo(grown, 0);
-        d.Bytes = grown;
+        d.Grow(extra * _clusterSize, MaxDirectoryBytes);
         d.Clusters.AddRange(added);
         _endAfterRun = true;
         return start;
@@ -166,7 +198,7 @@ internal sealed partial class FatFileSystem
     }
 
     private FatEntry EntryAt(DirData d, int slot)
-        => d.Items.First(i => i.Entry.ShortSlot == slot).Entry;
+        => d.AtSlot(slot).Entry;
 
     /// <summary>The cluster a ".." entry records for a directory whose parent starts at <paramref name="parentCluster"/> (0 for the root).</summary>
     private uint DotDotCluster(uint parentCluster) => parentCluster == _root.FirstCluster ? 0 : parentCluster;

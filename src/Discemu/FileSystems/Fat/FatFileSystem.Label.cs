@@ -44,7 +44,7 @@ internal sealed partial class FatFileSystem
                 int slot = FindFreeRun(root, 1, "/");
                 Stamp(new FatDirectoryEntry { Name = bytes, Attributes = AttrVolumeId }, null, creating: true).Write(root.Bytes.AsSpan(slot * DirEntrySize, DirEntrySize));
                 int count = 1;
-                if (_endAfterRun && slot + 1 < root.Bytes.Length / DirEntrySize && root.Bytes[(slot + 1) * DirEntrySize] != EndMarker)
+                if (_endAfterRun && slot + 1 < root.Length / DirEntrySize && root.Bytes[(slot + 1) * DirEntrySize] != EndMarker)
                 {
                     root.Bytes.AsSpan((slot + 1) * DirEntrySize, DirEntrySize).Clear();
                     count++;
@@ -64,6 +64,7 @@ internal sealed partial class FatFileSystem
         var sector = new byte[BootSectorLength];
         foreach (long at in _boot.HasBackupBoot ? new[] { 0L, (long)_boot.BackupBootSector * bps } : [0L])
         {
+            FlushNewClusters();
             _device.Read(at, sector);
             label.CopyTo(sector, _boot.VolumeLabelOffset);
             _device.Write(at, sector);

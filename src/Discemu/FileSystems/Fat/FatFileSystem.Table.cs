@@ -160,6 +160,7 @@ internal sealed partial class FatFileSystem
     /// <summary>Writes the dirty FAT sectors now, even in write-back mode.</summary>
     private void CommitFatNow()
     {
+        FlushNewClusters(); // content before the FAT that makes it reachable
         if (!_anyDirty) return;
         int bps = _boot.BytesPerSector;
         for (int s = 0; s < _dirtyFat.Length; s++)
@@ -189,6 +190,7 @@ internal sealed partial class FatFileSystem
         _fsInfoDirty = false;
         var sector = new byte[_boot.BytesPerSector];
         long at = (long)_boot.FsInfoSector * _boot.BytesPerSector;
+        FlushNewClusters();
         _device.Read(at, sector);
         // Keep the reserved bytes as they are when the sector is valid; otherwise write a fresh one.
         if (!FatFsInfo.TryRead(sector, out _)) new FatFsInfo(0, 0).Write(sector);

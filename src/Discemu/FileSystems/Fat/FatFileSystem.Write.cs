@@ -27,6 +27,49 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
     }
 
     /// <inheritdoc/>
+    public FileSystemEntry CreateFile(string path, ReadOnlySpan<byte> content, EntryTimes? times = null)
+    {
+        CheckWritable();
+        lock (_sync)
+        {
+            var (parent, name) = ParentOf(path);
+            var d = ReadDir(parent.FirstCluster);
+            if (d.Find(name) is not null || d.HasShortName(name, null))
+                throw new BadArgumentException("A file or directory of that name already exists.", DescribePath(path));
+            // Content into new clusters, then the FAT, then the entry (already holding size and times): one slot write.
+            var chain = Allocate(((long)content.Length + _clusterSize - 1) / _clusterSize);
+            try
+            {
+                for (int i = 0; i < chain.Count;)
+                {
+                    int j = i + 1;
+                    while (j < chain.Count && chain[j] == chain[j - 1] + 1) j++;
+                    _ = ClusterOffset(chain[j - 1]);
+                    var part = content.Slice(i * _clusterSize, Math.Min(content.Length - i * _clusterSize, (j - i) * _clusterSize));
+                    // In write-back mode the cluster's slack is zeroed too, so consecutive new files form one run of bytes.
+                    WriteNewClusters(ClusterOffset(chain[i]), part, Deferring ? (j - i) * _clusterSize - part.Length : 0);
+                    i = j;
+                }
+                CommitFat();
+                var e = Stamp(new FatDirectoryEntry
+                {
+                    Name = new byte[ShortNameLength],
+                    Attributes = AttrArchive,
+                    FileSize = (uint)content.Length,
+                    FirstCluster = chain.Count > 0 ? chain[0] : 0,
+                }, times, creating: true);
+                return EntryAt(d, AddEntry(d, name, e, path));
+            }
+            catch
+            {
+                Free(chain);
+                TryCommitFat();
+                throw;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     public FileSystemEntry CreateDirectory(string path, EntryTimes? times = null)
     {
         CheckWritable();
@@ -42,10 +85,13 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
                 var content = new byte[_clusterSize];
                 (e with { Name = ShortNames.Pad(".", "") }).Write(content);
                 (e with { Name = ShortNames.Pad("..", ""), FirstCluster = DotDotCluster(parent.FirstCluster) }).Write(content.AsSpan(DirEntrySize));
-                _device.Write(ClusterOffset(cluster[0]), content);
+                WriteNewClusters(ClusterOffset(cluster[0]), content, 0);
                 CommitFat();
                 int slot = AddEntry(d, name, e, path);
-                return EntryAt(d, slot);
+                var made = EntryAt(d, slot);
+                // The new directory is known: cache it rather than read it back from the device later.
+                Cache(new DirData { FirstCluster = cluster[0], Clusters = [cluster[0]], Bytes = content, Length = content.Length });
+                return made;
             }
             catch
             {
@@ -131,6 +177,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         lock (_sync)
         {
             using var writeThrough = WriteThrough();
+            ForgetParent();
             var e = Existing(path);
             if (e.IsRoot) throw new BadArgumentException("The root directory cannot be removed.", DescribePath(path));
             if (e.IsDirectory && ReadDir(e.FirstCluster).Items.Count > 0)
@@ -150,11 +197,12 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         lock (_sync)
         {
             using var writeThrough = WriteThrough();
+            ForgetParent();
             var src = Existing(from);
             if (src.IsRoot) throw new BadArgumentException("The root directory cannot be moved.", DescribePath(from));
-            var (parent, name) = ParentOf(to);
+            var (parent, name) = ParentOfSlow(to); // not cached: the move may change what a path spelling reaches
             var d = ReadDir(parent.FirstCluster);
-            var self = ReadDir(src.ParentCluster).Items.First(i => i.Entry.ShortSlot == src.ShortSlot);
+            var self = ReadDir(src.ParentCluster).AtSlot(src.ShortSlot);
             var existing = d.Find(name);
             if (existing is not null && !(parent.FirstCluster == src.ParentCluster && existing.Entry.ShortSlot == src.ShortSlot))
             {
@@ -165,7 +213,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
                 Delete(to);
                 src = Existing(from);
                 d = ReadDir(parent.FirstCluster);
-                self = ReadDir(src.ParentCluster).Items.First(i => i.Entry.ShortSlot == src.ShortSlot);
+                self = ReadDir(src.ParentCluster).AtSlot(src.ShortSlot);
             }
             if (src.IsDirectory)
             {
@@ -180,12 +228,12 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
             var raw = src.Raw;
             bool sameDir = parent.FirstCluster == src.ParentCluster;
             AddEntry(d, name, raw, to, sameDir ? self : null);
-            src = (FatEntry)ReadDir(src.ParentCluster).Items.First(i => i.Entry.ShortSlot == src.ShortSlot).Entry;
+            src = (FatEntry)ReadDir(src.ParentCluster).AtSlot(src.ShortSlot).Entry;
             RemoveSlots(src);
             if (src.IsDirectory && !sameDir)
             {
                 var moved = ReadDir(src.FirstCluster);
-                if (moved.Bytes.Length >= 2 * DirEntrySize && moved.Bytes[DirEntrySize] == (byte)'.' && moved.Bytes[DirEntrySize + 1] == (byte)'.')
+                if (moved.Length >= 2 * DirEntrySize && moved.Bytes[DirEntrySize] == (byte)'.' && moved.Bytes[DirEntrySize + 1] == (byte)'.')
                 {
                     var span = moved.Bytes.AsSpan(DirEntrySize, DirEntrySize);
                     (FatDirectoryEntry.Read(span) with { FirstCluster = DotDotCluster(parent.FirstCluster) }).Write(span);
@@ -233,6 +281,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
         {
             WritePending();
             WriteFsInfo();
+            FlushNewClusters();
             _device.Flush();
         }
     }
@@ -295,6 +344,7 @@ internal sealed partial class FatFileSystem : IWritableFileSystem
             long n = Math.Min(remaining, (long)(cj - ci + 1) * _clusterSize - within);
             _ = ClusterOffset(chain[cj]);
             long at = ClusterOffset(chain[ci]) + within;
+            FlushNewClusters();
             if (data.IsEmpty) _device.WriteZeroes(at, n, mayUnmap: false);
             else
             {

@@ -169,7 +169,11 @@ internal sealed partial class FatFileSystem : FileSystem
     {
         var f = Own(file);
         if (f.Kind != FileSystemEntryKind.File) throw new ArgumentException($"'{f.Name}' is not a regular file.", nameof(file));
-        lock (_sync) return new ExtentDevice(_device, FileExtents(f.FirstCluster, f.Size));
+        lock (_sync)
+        {
+            FlushNewClusters();
+            return new ExtentDevice(_device, FileExtents(f.FirstCluster, f.Size));
+        }
     }
 
     /// <inheritdoc/>

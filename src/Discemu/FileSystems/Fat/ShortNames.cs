@@ -48,6 +48,7 @@ public static class ShortNames
     {
         if (name is "." or "..") return null;
         int dot = name.IndexOf('.');
+        if ((dot < 0 ? name.Length : dot) > 8 || dot >= 0 && name.Length - dot - 1 > 3) return null; // before any substring
         string b = dot < 0 ? name : name[..dot], e = dot < 0 ? "" : name[(dot + 1)..];
         if (b.Length is 0 or > 8 || e.Length > 3 || e.Contains('.') || dot >= 0 && e.Length == 0) return null;
         byte flags = 0;
@@ -80,26 +81,31 @@ public static class ShortNames
     public static (string Base, string Extension, bool Lossy) Basis(string longName)
     {
         bool lossy = false;
-        string s = longName.TrimStart('.');
+        var s = longName.AsSpan().TrimStart('.');
         if (s.Length != longName.Length) lossy = true;
         int lastDot = s.LastIndexOf('.');
-        string b = lastDot < 0 ? s : s[..lastDot], e = lastDot < 0 ? "" : s[(lastDot + 1)..];
-        string Convert(string part, int max)
+        var b = lastDot < 0 ? s : s[..lastDot];
+        var e = lastDot < 0 ? default : s[(lastDot + 1)..];
+        Span<char> bb = stackalloc char[8], ee = stackalloc char[3];
+        int bn = Convert(b, bb, ref lossy), en = Convert(e, ee, ref lossy);
+        if (bn == 0) { lossy = true; return ("_", new string(ee[..en]), lossy); }
+        return (new string(bb[..bn]), new string(ee[..en]), lossy);
+    }
+
+    /// <summary>Upper-cases <paramref name="part"/> into <paramref name="into"/>, dropping spaces and dots and turning what a short name cannot hold into '_'.</summary>
+    /// <returns>The characters written.</returns>
+    private static int Convert(ReadOnlySpan<char> part, Span<char> into, ref bool lossy)
+    {
+        int n = 0;
+        foreach (char c in part)
         {
-            var sb = new StringBuilder();
-            foreach (char c in part)
-            {
-                if (c is ' ' or '.') { lossy = true; continue; }
-                char u = char.ToUpperInvariant(c);
-                if (!IsShortChar(u)) { u = '_'; lossy = true; }
-                if (sb.Length < max) sb.Append(u);
-                else lossy = true;
-            }
-            return sb.ToString();
+            if (c is ' ' or '.') { lossy = true; continue; }
+            char u = char.ToUpperInvariant(c);
+            if (!IsShortChar(u)) { u = '_'; lossy = true; }
+            if (n < into.Length) into[n++] = u;
+            else lossy = true;
         }
-        string bb = Convert(b, 8), ee = Convert(e, 3);
-        if (bb.Length == 0) { bb = "_"; lossy = true; }
-        return (bb, ee, lossy);
+        return n;
     }
 
     /// <summary>
@@ -107,20 +113,36 @@ public static class ShortNames
     /// strings): the basis name itself when nothing was lost converting it, else the basis with a numeric tail "~N" (N from 1), the base shortened so the whole stays 8 characters.
     /// </summary>
     /// <exception cref="DiskFullException">Every alias up to ~999999 is taken.</exception>
-    public static byte[] GenerateAlias(string longName, Func<string, bool> taken)
+    public static byte[] GenerateAlias(string longName, Func<string, bool> taken) => GenerateAlias(longName, taken, null);
+
+    /// <summary>
+    /// <see cref="GenerateAlias(string, Func{string, bool})"/> with <paramref name="tails"/>: per basis (its padded key), a
+    /// tail number below which every "~n" alias is known to be taken. The search starts there and records where it
+    /// stopped, so adding many names with one basis to a directory does not try every earlier tail again. The caller
+    /// clears it when a name is removed from the set.
+    /// </summary>
+    internal static byte[] GenerateAlias(string longName, Func<string, bool> taken, Dictionary<string, int>? tails)
     {
         var (b, e, lossy) = Basis(longName);
-        if (!lossy)
+        var plain = Pad(b, e);
+        string basisKey = Key(plain);
+        if (!lossy && !taken(basisKey)) return plain;
+        int start = tails is not null && tails.TryGetValue(basisKey, out int known) ? known : 1;
+        Span<byte> candidate = stackalloc byte[ShortNameLength];
+        Span<char> tail = stackalloc char[8];
+        for (int n = start; n < 1_000_000; n++)
         {
-            var plain = Pad(b, e);
-            if (!taken(Key(plain))) return plain;
-        }
-        for (int n = 1; n < 1_000_000; n++)
-        {
-            string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            string candidateBase = (b.Length + tail.Length > 8 ? b[..(8 - tail.Length)] : b) + tail;
-            var bytes = Pad(candidateBase, e);
-            if (!taken(Key(bytes))) return bytes;
+            tail[0] = '~';
+            n.TryFormat(tail[1..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+            int tailLength = digits + 1, keep = Math.Min(b.Length, 8 - tailLength);
+            plain.CopyTo(candidate); // the extension, and spaces after the base
+            for (int i = 0; i < keep; i++) candidate[i] = (byte)b[i];
+            for (int i = 0; i < tailLength; i++) candidate[keep + i] = (byte)tail[i];
+            if (!taken(Key(candidate)))
+            {
+                if (tails is not null) tails[basisKey] = n;
+                return candidate.ToArray();
+            }
         }
         throw new DiskFullException($"No free short alias for '{longName}'.");
     }

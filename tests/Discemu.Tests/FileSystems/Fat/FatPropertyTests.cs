@@ -9,7 +9,7 @@ using FsCheck.Fluent;
 namespace Discemu.Tests.FileSystems.Fat;
 
 /// <summary>
-/// Random sequences of put / rm / mkdir / mv on a small FAT12 and FAT32 volume, checked against an in-memory model
+/// Random sequences of put (step by step, or in one bulk create with times) / rm / mkdir / mv on a small FAT12 and FAT32 volume, checked against an in-memory model
 /// (names with their case, contents) after every sequence, and by fsck.fat -n. Refused operations (name taken,
 /// directory not empty, move into itself) must change nothing; a full disk or directory must change nothing either.
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class FatPropertyTests
     ];
 
     private static Arbitrary<(int Kind, int A, int B, int C)[]> Ops { get; } =
-        Gen.ArrayOf(Gen.Zip(Gen.Zip(Gen.Choose(0, 9), Gen.Choose(0, 1000)), Gen.Zip(Gen.Choose(0, 1000), Gen.Choose(0, 5000)),
+        Gen.ArrayOf(Gen.Zip(Gen.Zip(Gen.Choose(0, 11), Gen.Choose(0, 1000)), Gen.Zip(Gen.Choose(0, 1000), Gen.Choose(0, 5000)),
             (ka, bc) => (ka.Item1, ka.Item2, bc.Item1, bc.Item2))).ToArbitrary();
 
     [FsCheck.Xunit.Property(MaxTest = 25)]
@@ -79,6 +79,19 @@ public sealed class FatPropertyTests
                             string victim = all[c % all.Count];
                             bool refuse = model[victim] is null && model.Keys.Any(k => k.StartsWith(victim + "/", StringComparison.Ordinal));
                             Expect(refuse, () => w.Delete(victim), () => model.Remove(victim));
+                            break;
+                        }
+                    case 10 or 11: // put in one operation: content and times, with nothing left behind when refused or full
+                        {
+                            var data = Enumerable.Range(0, c).Select(i => (byte)(i * 7 + b)).ToArray();
+                            var modified = new DateTimeOffset(1990 + a % 60, 1 + b % 12, 1 + c % 28, a % 24, b % 60, 2 * (c % 30), TimeSpan.Zero);
+                            Expect(exists, () => w.CreateFile(target, data, new EntryTimes(modified, modified, modified)), () =>
+                            {
+                                model[target] = data;
+                                var made = fs.Lookup(target);
+                                Assert.Equal<DateTimeOffset?>(modified, made.Modified);
+                                Assert.Equal(c, made.Size);
+                            });
                             break;
                         }
                     default: // mv
