@@ -7,13 +7,13 @@ internal sealed partial class IsoLayout
     /// <summary>One directory record as the writer emits it.</summary>
     internal readonly record struct PlannedRecord(IsoNode Node, SuRole Role, int Length, int Inline, List<byte[]>? Entries);
 
-    /// <summary>The ISO 9660 records of <paramref name="dir"/> in order ("." and ".." first), with their Rock Ridge entries.</summary>
-    public IEnumerable<PlannedRecord> IsoRecordsOf(IsoNode dir)
+    /// <summary>The ISO 9660 records of <paramref name="dir"/> in order ("." and ".." first), with their Rock Ridge entries; <paramref name="children"/> in record order.</summary>
+    public IEnumerable<PlannedRecord> IsoRecordsOf(IsoNode dir, List<IsoNode> children)
     {
         bool rr = Options.RockRidge;
         yield return Make(dir, SuRole.Self, 1);
         yield return Make(dir.Parent ?? dir, SuRole.Parent, 1);
-        foreach (var c in IsoNaming.IsoOrder(dir))
+        foreach (var c in children)
         {
             var r = Make(c, SuRole.Entry, c.IsoName.Length);
             for (int i = 0; i < ExtentCount(c); i++) yield return r;
@@ -29,16 +29,21 @@ internal sealed partial class IsoLayout
         }
     }
 
-    /// <summary>
-    /// Places <paramref name="dir"/>'s records at block <paramref name="next"/>, then its continuation areas in the
-    /// blocks after them (areas never cross a block); returns the next free block.
-    /// </summary>
-    private ulong PlanIsoDirectory(IsoNode dir, ulong next)
+    /// <summary>Sizes <paramref name="dir"/>'s records and the blocks of continuation areas after them (<paramref name="children"/> in record order).</summary>
+    private void SizeIsoDirectory(IsoNode dir, List<IsoNode> children)
     {
-        var records = IsoRecordsOf(dir).ToList();
-        dir.Extent = Block(next);
-        dir.IsoDirBytes = DirectoryBytes(records.Select(r => r.Length));
-        ulong ceBlock = next + dir.IsoDirBytes / SectorSize;
+        // Two passes over the records, made again each time, rather than a list of every record's entries.
+        dir.IsoDirBytes = DirectoryBytes(IsoRecordsOf(dir, children).Select(r => r.Length));
+        dir.Dir!.CeBlocks = PlaceContinuations(dir, IsoRecordsOf(dir, children), 0);
+    }
+
+    /// <summary>
+    /// Places the continuation areas of <paramref name="records"/> (<paramref name="dir"/>'s) in the blocks from
+    /// <paramref name="ceBlock"/> (areas never cross a block); returns the number of blocks they take.
+    /// </summary>
+    public uint PlaceContinuations(IsoNode dir, IEnumerable<PlannedRecord> records, ulong ceBlock)
+    {
+        ulong first = ceBlock;
         int ceUsed = 0;
         bool any = false;
         IsoNode? last = null;
@@ -50,12 +55,12 @@ internal sealed partial class IsoLayout
             last = r.Node; // the records of one multi-extent file share one area
             int length = r.Entries.Skip(r.Inline).Sum(e => e.Length);
             if (ceUsed + length > SectorSize) { ceBlock++; ceUsed = 0; }
-            r.Node.CeBlock = Block(ceBlock);
+            r.Node.CeBlock = unchecked((uint)ceBlock);
             r.Node.CeOffset = (ushort)ceUsed;
             r.Node.CeLength = (ushort)length;
             ceUsed += length;
             any = true;
         }
-        return any ? ceBlock + 1 : ceBlock;
+        return (uint)((any ? ceBlock + 1 : ceBlock) - first);
     }
 }

@@ -9,10 +9,9 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// </summary>
 internal static class IsoNaming
 {
-    /// <summary>Assigns <see cref="IsoNode.IsoName"/> and <see cref="IsoNode.JolietName"/> to every child of <paramref name="dir"/>.</summary>
-    public static void NameChildren(IsoNode dir, int level, bool joliet, bool jolietLong)
+    /// <summary>Assigns <see cref="IsoNode.IsoName"/> and <see cref="IsoNode.JolietName"/> to the entries of one directory (all of them).</summary>
+    public static void NameChildren(List<IsoNode> children, int level, bool joliet, bool jolietLong)
     {
-        var children = dir.Children!;
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in children.OrderBy(c => c.Name, StringComparer.Ordinal))
             c.IsoName = Unique(IsoName(c.Name, c.IsDirectory, level), used, c.IsDirectory, level);
@@ -138,21 +137,9 @@ internal static class IsoNaming
         return 0;
     }
 
-    /// <summary>The order of <paramref name="dir"/>'s ISO 9660 records.</summary>
-    public static List<IsoNode> IsoOrder(IsoNode dir)
-    {
-        if (dir.IsoSorted is { } sorted) return sorted;
-        var list = new List<IsoNode>(dir.Children!);
-        list.Sort((x, y) => Compare(x.IsoName, y.IsoName));
-        return dir.IsoSorted = list;
-    }
+    /// <summary>Sorts one directory's named entries into ISO 9660 record order.</summary>
+    public static void SortIso(List<IsoNode> children) => children.Sort(static (x, y) => Compare(x.IsoName, y.IsoName));
 
-    /// <summary>The order of <paramref name="dir"/>'s Joliet records (the same rule over UCS-2 code units).</summary>
-    public static List<IsoNode> JolietOrder(IsoNode dir)
-    {
-        if (dir.JolietSorted is { } sorted) return sorted;
-        var list = new List<IsoNode>(dir.Children!);
-        list.Sort((x, y) => Compare(x.JolietName, y.JolietName));
-        return dir.JolietSorted = list;
-    }
+    /// <summary>Sorts one directory's named entries into Joliet record order (the same rule over UCS-2 code units).</summary>
+    public static void SortJoliet(List<IsoNode> children) => children.Sort(static (x, y) => Compare(x.JolietName, y.JolietName));
 }
