@@ -120,7 +120,7 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
     {
         _sink.SkipTo((long)dir.Extent * SectorSize);
         var children = layout.LaidOut(dir, out _);
-        layout.PlaceContinuations(dir, layout.IsoRecordsOf(dir, children), dir.Extent + (ulong)dir.IsoDirBytes / SectorSize);
+        var placer = new ContinuationCursor(dir.Extent + (ulong)dir.IsoDirBytes / SectorSize);
         var areas = new List<(IsoNode Node, List<byte[]> Entries, int Inline)>();
         IsoNode? lastPiece = null;
         long remaining = 0;
@@ -129,6 +129,7 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
         foreach (var r in layout.IsoRecordsOf(dir, children))
         {
             var n = r.Node;
+            placer.Place(dir, r); // in record order, as the planner did
             int suLength = 0;
             if (r.Entries is not null)
             {

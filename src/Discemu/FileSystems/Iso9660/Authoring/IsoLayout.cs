@@ -278,11 +278,20 @@ internal sealed partial class IsoLayout
     public static uint DirectoryBytes(IEnumerable<int> recordLengths)
     {
         long pos = 0;
-        foreach (int len in recordLengths)
-        {
-            if (pos % SectorSize + len > SectorSize) pos = (pos / SectorSize + 1) * SectorSize;
-            pos += len;
-        }
+        foreach (int len in recordLengths) pos = AddRecord(pos, len);
+        return WholeBlocks(pos);
+    }
+
+    /// <summary>The end of a record of <paramref name="length"/> bytes placed at <paramref name="pos"/> (or at the next block when it would cross one).</summary>
+    private static long AddRecord(long pos, int length)
+    {
+        if (pos % SectorSize + length > SectorSize) pos = (pos / SectorSize + 1) * SectorSize;
+        return pos + length;
+    }
+
+    /// <summary>Whole blocks of a directory whose records end at <paramref name="pos"/>, in bytes.</summary>
+    private static uint WholeBlocks(long pos)
+    {
         long bytes = (pos + SectorSize - 1) / SectorSize * SectorSize;
         return bytes <= MaxDirectoryBytes ? (uint)bytes : throw new UnsupportedFeatureException("A directory's records exceed 64 MiB.");
     }

@@ -12,6 +12,7 @@ internal sealed class IsoTree : IDisposable
 
     private readonly Dictionary<(int Run, int Index), (IsoLinkGroup Group, bool First)> _links = [];
     private readonly List<IsoNode> _dirs = [];
+    private bool _afterLarge;
 
     public IsoSpill Spill { get; } = new();
 
@@ -46,10 +47,14 @@ internal sealed class IsoTree : IDisposable
         var state = dir.Dir!;
         int count = 0;
         foreach (var part in state.Parts) count += part is IsoSpill.Run r ? r.Count : 1;
-        // A large directory's nodes live long enough to reach the oldest generation, where the collector lets
-        // garbage pile up (heap growth with every large directory read back); a full collection before reading
-        // the next one keeps the heap at about one large directory. It costs milliseconds, the reading more.
-        if (count >= LargeDirectory) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        // While a large directory is worked on, its nodes survive every collection: they reach the oldest
+        // generation, where garbage piles up, and the collector, seeing so much survive, lets the youngest
+        // generation grow to tens of MiB for the rest of the run. A full collection before a large directory is
+        // read and again before the next directory after it keeps the heap at about one large directory and the
+        // young generation small. It costs milliseconds (little is live), the reading more.
+        bool large = count >= LargeDirectory;
+        if (large || _afterLarge) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        _afterLarge = large;
         var list = new List<IsoNode>(count);
         foreach (var part in state.Parts)
         {
