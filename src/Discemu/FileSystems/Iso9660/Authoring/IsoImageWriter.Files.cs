@@ -22,7 +22,7 @@ internal sealed partial class IsoImageWriter
     /// </summary>
     private void WriteFiles(IsoNode dir, Dictionary<uint, ResolvedBootEntry> infoTables, CancellationToken cancel)
     {
-        var children = layout.LaidOut(dir, out _);
+        var children = layout.LaidOut(dir);
         for (int i = 0; i < children.Count; i++)
         {
             var f = children[i];

@@ -119,7 +119,7 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
     private void WriteIsoDirectory(IsoNode dir)
     {
         _sink.SkipTo((long)dir.Extent * SectorSize);
-        var children = layout.LaidOut(dir, out _);
+        var children = layout.LaidOut(dir);
         var placer = new ContinuationCursor(dir.Extent + (ulong)dir.IsoDirBytes / SectorSize);
         var areas = new List<(IsoNode Node, List<byte[]> Entries, int Inline)>();
         IsoNode? lastPiece = null;

@@ -8,7 +8,7 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// directory followed by its Rock Ridge continuation areas, the Joliet directories, the boot catalog, then the
 /// file contents in tree order, each from a block boundary. Every size is exact before a byte is written.
 /// The planner keeps per-directory summaries only (sizes, subtree counts of blocks and serial numbers); a file's
-/// extent and serial number are computed again from them whenever its directory is read back (<see cref="LaidOut"/>).
+/// extent and serial number are computed again from them whenever its directory is read back (<see cref="LaidOut(IsoNode)"/>).
 /// </summary>
 internal sealed partial class IsoLayout
 {
@@ -111,7 +111,7 @@ internal sealed partial class IsoLayout
             IsoDirs.Add(dir);
             if (IsoDirs.Count > ushort.MaxValue) throw new UnsupportedFeatureException("More than 65 535 directories do not fit a path table.");
             dir.DirNumber = (ushort)IsoDirs.Count;
-            var (children, joliet) = Named(dir);
+            var (children, joliet) = Named(dir, Options.Joliet);
             var state = dir.Dir!;
             state.IsoSubdirs = [];
             ulong blocks = 0;
@@ -191,12 +191,12 @@ internal sealed partial class IsoLayout
     /// order. Both are sorted from the order the entries were added, so that names comparing equal (Joliet
     /// "apache" and "apache.") keep the order they always had.
     /// </summary>
-    private (List<IsoNode> Iso, List<IsoNode>? Joliet) Named(IsoNode dir)
+    private (List<IsoNode> Iso, List<IsoNode>? Joliet) Named(IsoNode dir, bool withJoliet)
     {
         var children = Tree.Children(dir);
-        IsoNaming.NameChildren(children, Options.Level, Options.Joliet, Options.JolietLong);
+        IsoNaming.NameChildren(children, Options.Level, withJoliet, Options.JolietLong);
         List<IsoNode>? joliet = null;
-        if (Options.Joliet)
+        if (withJoliet)
         {
             joliet = new List<IsoNode>(children);
             IsoNaming.SortJoliet(joliet);
@@ -210,9 +210,14 @@ internal sealed partial class IsoLayout
     /// (once <see cref="Plan"/> has placed the directories) content extents; <paramref name="joliet"/>: the same
     /// nodes in Joliet record order (null without Joliet).
     /// </summary>
-    public List<IsoNode> LaidOut(IsoNode dir, out List<IsoNode>? joliet)
+    public List<IsoNode> LaidOut(IsoNode dir, out List<IsoNode>? joliet) => LaidOut(dir, Options.Joliet, out joliet);
+
+    /// <summary>As <see cref="LaidOut(IsoNode, out List{IsoNode}?)"/>, without Joliet names (the entries' <see cref="IsoNode.JolietName"/> stay empty).</summary>
+    public List<IsoNode> LaidOut(IsoNode dir) => LaidOut(dir, false, out _);
+
+    private List<IsoNode> LaidOut(IsoNode dir, bool withJoliet, out List<IsoNode>? joliet)
     {
-        (var children, joliet) = Named(dir);
+        (var children, joliet) = Named(dir, withJoliet);
         ulong pos = FilesStart + dir.Dir!.ContentStart;
         uint inode = dir.Inode;
         foreach (var c in children)
@@ -246,7 +251,7 @@ internal sealed partial class IsoLayout
         foreach (var dir in IsoDirs)
         {
             if (!dir.Dir!.HasLinkFirst) continue;
-            foreach (var c in LaidOut(dir, out _))
+            foreach (var c in LaidOut(dir))
                 if (c.LinkGroup is { } g && c.LinkFirst) (g.Extent, g.Inode) = (c.Extent, c.Inode);
         }
     }
@@ -259,7 +264,7 @@ internal sealed partial class IsoLayout
         for (int i = 0; i < parts.Length; i++)
         {
             if (!node.IsDirectory) return null;
-            var next = (i == parts.Length - 1 ? LaidOut(node, out _) : Tree.Children(node)).Find(c => c.Name == parts[i]);
+            var next = (i == parts.Length - 1 ? LaidOut(node) : Tree.Children(node)).Find(c => c.Name == parts[i]);
             if (next is null) return null;
             node = next;
         }
