@@ -12,7 +12,7 @@ public static class IsoAuthor
     /// <summary>Scans the sources and plans the image.</summary>
     /// <exception cref="BadArgumentException">No or missing sources, a name clash between sources, a bad level, id or boot image.</exception>
     /// <exception cref="UnsupportedFeatureException">The tree exceeds an ISO 9660 limit (65 535 directories, 8 TiB).</exception>
-    /// <exception cref="ImageAccessException">A source cannot be read.</exception>
+    /// <exception cref="ImageAccessException">A source cannot be read, or the temporary file holding the tree (in the temporary directory) cannot be created or written.</exception>
     public static IsoAuthorPlan Plan(IsoAuthorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -115,7 +115,7 @@ public sealed class IsoAuthorPlan : IDisposable
     /// zeros where nothing is written, in increasing offset order.
     /// </summary>
     /// <exception cref="ArgumentException">The device is smaller than <see cref="Size"/>.</exception>
-    /// <exception cref="ImageAccessException">A source file (or the EFI partition image) cannot be read or changed size while it was written.</exception>
+    /// <exception cref="ImageAccessException">A source file (or the EFI partition image) cannot be read or changed size while it was written, or the temporary file holding the tree cannot be read.</exception>
     public void WriteTo(BlockDevice device, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(device);
