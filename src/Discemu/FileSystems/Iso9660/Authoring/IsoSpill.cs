@@ -5,7 +5,8 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// <summary>
 /// A temporary file holding the entries of the tree (all but the directories themselves), one run of records per
 /// scanned host directory, written once during the scan and read back one directory at a time while planning and
-/// writing: the tree's memory then grows with its directories, not its files. Deleted when disposed.
+/// writing: the tree's memory then grows with its directories, not its files. Unlinked as soon as it is open
+/// (deleted on close on Windows); its space is freed when disposed.
 /// </summary>
 internal sealed class IsoSpill : IDisposable
 {
@@ -24,10 +25,14 @@ internal sealed class IsoSpill : IDisposable
         string path = Path.Join(Path.GetTempPath(), $"discemu-mkiso-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
         try
         {
-            _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+            _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
+                OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None);
+            // Elsewhere the name goes at once (the open handle keeps the data), so not even a crash leaves the file behind.
+            if (!OperatingSystem.IsWindows()) File.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            _file?.Dispose();
             throw new ImageAccessException($"Cannot create the temporary file '{path}': {e.Message}", path, e);
         }
     }
