@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times `discemu mkiso` against `xorriso -as mkisofs` authoring the same tree with Rock Ridge and Joliet, side by
 # side in one run, for trees of several sizes (the first N files and links of a copy of /usr/share). Prints both
-# wall times, the ratio (xorriso time / discemu time: above 1.0 discemu is faster), both peak RSS (GNU time), and
-# whether both images list the same tree (xorriso -find on each).
+# wall times, the ratio (xorriso time / discemu time: above 1.0 discemu is faster), both CPU times (user + sys) and
+# their ratio (steadier than wall time on a loaded machine), both peak RSS (GNU time), the largest directory's
+# entries, and whether both images list the same tree (xorriso -find on each).
 #
 # usage: bench/mkiso.sh [FILES ...]   tree sizes in files (default: 15000 60000)
 # env:   BENCH_DIR   work files (default /tmp/discemu-bench-mkiso; the tree copies are kept for later runs)
@@ -37,32 +38,39 @@ make_tree() {
   echo "$dir"
 }
 
-# measure CMD...: best wall time of $runs runs and that run's peak RSS (KiB); the output is deleted before each run.
+# measure CMD...: best wall time of $runs runs, the best CPU time (user + sys) and the lowest peak RSS (KiB) of
+# those runs; the output is deleted before each run.
 measure() {
-  local best="" rss="" t r
+  local best="" cpu="" rss="" t u s r c
   for ((k = 0; k < runs; k++)); do
     rm -f "$work"/out.*
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; return 1; }
-    read -r t r < "$work/time.txt"
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$r; fi
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; return 1; }
+    read -r t u s r < "$work/time.txt"
+    c=$(awk "BEGIN{printf \"%.2f\", $u + $s}")
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    if [ -z "$cpu" ] || awk "BEGIN{exit !($c < $cpu)}"; then cpu=$c; fi
+    if [ -z "$rss" ] || [ "$r" -lt "$rss" ]; then rss=$r; fi
   done
-  echo "$best $rss"
+  echo "$best $cpu $rss"
 }
 
 listing() { xorriso -indev "$1" -find / -exec lsdl 2>/dev/null | awk '{ $2=""; $6=""; $7=""; $8=""; print }' | LC_ALL=C sort; }
 
-printf '| files | dirs | MiB | discemu s | xorriso s | ratio | discemu RSS MiB | xorriso RSS MiB | same tree |\n|---|---|---|---|---|---|---|---|---|\n'
+printf '| files | dirs | largest dir | MiB | discemu s | xorriso s | ratio | discemu CPU s | xorriso CPU s | CPU ratio | discemu RSS MiB | xorriso RSS MiB | same tree |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for n in "${sizes[@]}"; do
   tree=$(make_tree "$n")
   dirs=$(find "$tree" -type d | wc -l)
+  largest=$(find "$tree" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
   mib=$(du -sm "$tree" | cut -f1)
   find "$tree" -type f -exec cat {} + > /dev/null   # page cache hot for both tools
-  read -r dt dr < <(measure "$discemu" mkiso -quiet -o "$work/out.discemu.iso" "$tree")
+  read -r dt dc dr < <(measure "$discemu" mkiso -quiet -o "$work/out.discemu.iso" "$tree")
   cp "$work/out.discemu.iso" "$work/keep.discemu.iso"
-  read -r xt xr < <(measure xorriso -as mkisofs -quiet -R -J -o "$work/out.xorriso.iso" "$tree")
+  read -r xt xc xr < <(measure xorriso -as mkisofs -quiet -R -J -o "$work/out.xorriso.iso" "$tree")
   same=no
   [ "$(listing "$work/keep.discemu.iso" | md5sum)" = "$(listing "$work/out.xorriso.iso" | md5sum)" ] && same=yes
   rm -f "$work"/out.* "$work/keep.discemu.iso"
   ratio=$(awk "BEGIN{printf \"%.2f\", $xt / ($dt > 0 ? $dt : 0.01)}")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$dirs" "$mib" "$dt" "$xt" "$ratio" $((dr >> 10)) $((xr >> 10)) "$same"
+  cratio=$(awk "BEGIN{printf \"%.2f\", $xc / ($dc > 0 ? $dc : 0.01)}")
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$dirs" "$largest" "$mib" "$dt" "$xt" "$ratio" "$dc" "$xc" "$cratio" \
+    $((dr >> 10)) $((xr >> 10)) "$same"
 done

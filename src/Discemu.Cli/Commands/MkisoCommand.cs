@@ -81,7 +81,7 @@ internal static class MkisoCommand
                 Gpt = parse.GetValue(gpt),
                 EfiPartition = parse.GetValue(efiPart),
             };
-            var plan = IsoAuthor.Plan(options);
+            using var plan = IsoAuthor.Plan(options);
             try
             {
                 using (var image = fmt.Create(new ImageCreateRequest(path, plan.Size, CreateOptions.Parse([]), ctx.Opener)))

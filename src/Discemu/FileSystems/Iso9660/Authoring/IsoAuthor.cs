@@ -12,17 +12,31 @@ public static class IsoAuthor
     /// <summary>Scans the sources and plans the image.</summary>
     /// <exception cref="BadArgumentException">No or missing sources, a name clash between sources, a bad level, id or boot image.</exception>
     /// <exception cref="UnsupportedFeatureException">The tree exceeds an ISO 9660 limit (65 535 directories, 8 TiB).</exception>
-    /// <exception cref="ImageAccessException">A source cannot be read.</exception>
+    /// <exception cref="ImageAccessException">A source cannot be read, or the temporary file holding the tree (in the temporary directory) cannot be created or written.</exception>
     public static IsoAuthorPlan Plan(IsoAuthorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Level is < 1 or > 3) throw new BadArgumentException($"ISO level {options.Level} is not 1, 2 or 3.");
         var now = DateTimeOffset.UtcNow;
-        var root = new IsoTreeScanner(options, now).Scan();
-        var layout = new IsoLayout { Root = root, Options = options };
-        if (options.BootEntries.Count > 0 && options.BootCatalogPath is { } catPath) layout.BootCatalog = AddCatalog(root, catPath, options);
+        var tree = new IsoTree();
+        try
+        {
+            return PlanInto(options, tree, now);
+        }
+        catch
+        {
+            tree.Dispose();
+            throw;
+        }
+    }
+
+    private static IsoAuthorPlan PlanInto(IsoAuthorOptions options, IsoTree tree, DateTimeOffset now)
+    {
+        new IsoTreeScanner(options, now, tree).Scan();
+        var layout = new IsoLayout { Tree = tree, Options = options };
+        if (options.BootEntries.Count > 0 && options.BootCatalogPath is { } catPath) layout.BootCatalog = AddCatalog(tree, catPath, options);
         layout.Plan();
-        var boots = IsoElToritoWriter.Resolve(options.BootEntries, root);
+        var boots = IsoElToritoWriter.Resolve(options.BootEntries, layout);
         byte[]? hybrid = null;
         if (options.IsoHybridMbr is { } template)
         {
@@ -42,14 +56,14 @@ public static class IsoAuthor
         return new IsoAuthorPlan(layout, boots, options.SourceDateEpoch ?? now, hybrid, efiBytes);
     }
 
-    private static IsoNode AddCatalog(IsoNode root, string path, IsoAuthorOptions options)
+    private static IsoNode AddCatalog(IsoTree tree, string path, IsoAuthorOptions options)
     {
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0) throw new BadArgumentException("The boot catalog path is empty.");
-        var dir = root;
+        var dir = tree.Root;
         foreach (string p in parts[..^1])
-            dir = dir.Children!.Find(c => c.Name == p && c.IsDirectory) ?? throw new BadArgumentException($"The boot catalog's directory '{p}' is not in the ISO tree.", path);
-        if (dir.Children!.Exists(c => c.Name == parts[^1])) throw new BadArgumentException($"Name clash: the boot catalog '{path}' is also a source file.", path);
+            dir = tree.Children(dir).Find(c => c.Name == p && c.IsDirectory) ?? throw new BadArgumentException($"The boot catalog's directory '{p}' is not in the ISO tree.", path);
+        if (tree.Find(dir, parts[^1]) is not null) throw new BadArgumentException($"Name clash: the boot catalog '{path}' is also a source file.", path);
         long t = dir.ModifiedSeconds;
         var node = new IsoNode
         {
@@ -57,13 +71,16 @@ public static class IsoAuthor
             Size = (IsoElToritoWriter.CatalogBytes(options.BootEntries) + 2047) / 2048 * 2048,
             ModifiedSeconds = t, AccessedSeconds = t, ChangedSeconds = t,
         };
-        dir.Children.Add(node);
+        dir.Dir!.Parts.Add(node);
         return node;
     }
 }
 
-/// <summary>A planned ISO image: its exact size, ready to be written.</summary>
-public sealed class IsoAuthorPlan
+/// <summary>
+/// A planned ISO image: its exact size, ready to be written. It holds a temporary file with the tree's entries
+/// (deleted on <see cref="Dispose"/>).
+/// </summary>
+public sealed class IsoAuthorPlan : IDisposable
 {
     private readonly IsoLayout _layout;
     private readonly List<ResolvedBootEntry> _boots;
@@ -88,14 +105,17 @@ public sealed class IsoAuthorPlan
     public int Directories => _layout.IsoDirs.Count;
 
     /// <summary>Files with content of their own (hard links counted once).</summary>
-    public int Files => _layout.Files.Count;
+    public int Files => _layout.FileCount;
+
+    /// <summary>Deletes the temporary file holding the tree's entries; the plan cannot be written after.</summary>
+    public void Dispose() => _layout.Tree.Dispose();
 
     /// <summary>
     /// Writes the image to <paramref name="device"/>, a new device of at least <see cref="Size"/> bytes that reads
     /// zeros where nothing is written, in increasing offset order.
     /// </summary>
     /// <exception cref="ArgumentException">The device is smaller than <see cref="Size"/>.</exception>
-    /// <exception cref="ImageAccessException">A source file (or the EFI partition image) cannot be read or changed size while it was written.</exception>
+    /// <exception cref="ImageAccessException">A source file (or the EFI partition image) cannot be read or changed size while it was written, or the temporary file holding the tree cannot be read.</exception>
     public void WriteTo(BlockDevice device, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(device);

@@ -29,13 +29,13 @@ internal static class IsoElToritoWriter
 
     /// <summary>Checks every entry against its image: exists, is a file, has a size the emulation accepts.</summary>
     /// <exception cref="BadArgumentException">A missing image or a size the emulation does not accept.</exception>
-    public static List<ResolvedBootEntry> Resolve(IReadOnlyList<IsoBootEntry> entries, IsoNode root)
+    public static List<ResolvedBootEntry> Resolve(IReadOnlyList<IsoBootEntry> entries, IsoLayout layout)
     {
         var list = new List<ResolvedBootEntry>();
         foreach (var e in entries)
         {
-            var node = Find(root, e.ImagePath) ?? throw new BadArgumentException($"Boot image '{e.ImagePath}' is not in the ISO tree.", e.ImagePath);
-            while (node.SameContentAs is { } first) node = first;
+            // A hard link inside the tree has its first file's extent (laid out), so the entry points at the one content.
+            var node = layout.Find(e.ImagePath) ?? throw new BadArgumentException($"Boot image '{e.ImagePath}' is not in the ISO tree.", e.ImagePath);
             if (node.Kind != IsoNodeKind.File) throw new BadArgumentException($"Boot image '{e.ImagePath}' is not a regular file.", e.ImagePath);
             if (node.Size == 0) throw new BadArgumentException($"Boot image '{e.ImagePath}' is empty.", e.ImagePath);
             var emulation = e.Efi ? IsoBootEmulation.NoEmulation : e.Emulation;
@@ -70,17 +70,6 @@ internal static class IsoElToritoWriter
             }
         }
         return list;
-    }
-
-    private static IsoNode? Find(IsoNode root, string path)
-    {
-        var node = root;
-        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            node = node.Children?.Find(c => c.Name == part);
-            if (node is null) return null;
-        }
-        return node;
     }
 
     private static byte HardDiskType(IsoNode node, string path)

@@ -8,18 +8,36 @@ internal sealed partial class IsoImageWriter
 {
     private const int ReadChunk = 1 << 20;
 
-    /// <summary>Streams every file's content to its extent through the sink's bounded buffer.</summary>
+    /// <summary>Streams every file's content to its extent through the sink's bounded buffer, depth first in record order.</summary>
     private void WriteFiles(CancellationToken cancel)
     {
-        var infoTables = new Dictionary<IsoNode, ResolvedBootEntry>();
-        foreach (var b in boots) if (b.Entry.BootInfoTable && b.Media == BootMedia.NoEmulation) infoTables.TryAdd(b.Image, b);
-        foreach (var f in layout.Files)
+        var infoTables = new Dictionary<uint, ResolvedBootEntry>();
+        foreach (var b in boots) if (b.Entry.BootInfoTable && b.Media == BootMedia.NoEmulation) infoTables.TryAdd(b.Image.Extent, b);
+        WriteFiles(layout.Root, infoTables, cancel);
+    }
+
+    /// <summary>
+    /// The contents of <paramref name="dir"/>'s subtree. Each directory on the way down keeps its entries (read back
+    /// from the spill file) until its subtree is written: memory grows with the entries along one path.
+    /// </summary>
+    private void WriteFiles(IsoNode dir, Dictionary<uint, ResolvedBootEntry> infoTables, CancellationToken cancel)
+    {
+        var children = layout.LaidOut(dir);
+        for (int i = 0; i < children.Count; i++)
         {
+            var f = children[i];
+            children[i] = null!; // written: let it go before descending further
+            if (f.IsDirectory)
+            {
+                WriteFiles(f, infoTables, cancel);
+                continue;
+            }
+            if (f.Kind != IsoNodeKind.File || f.SharesContent) continue;
             cancel.ThrowIfCancellationRequested();
             _sink.SkipTo((long)f.Extent * SectorSize);
             if (f.Size == 0) continue;
             using var handle = Open(f);
-            if (infoTables.ContainsKey(f)) WriteWithInfoTable(f, handle);
+            if (infoTables.ContainsKey(f.Extent)) WriteWithInfoTable(f, handle);
             else Stream(f, handle);
             _sink.Align(SectorSize);
         }

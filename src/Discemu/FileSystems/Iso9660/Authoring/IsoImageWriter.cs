@@ -119,14 +119,17 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
     private void WriteIsoDirectory(IsoNode dir)
     {
         _sink.SkipTo((long)dir.Extent * SectorSize);
+        var children = layout.LaidOut(dir);
+        var placer = new ContinuationCursor(dir.Extent + (ulong)dir.IsoDirBytes / SectorSize);
         var areas = new List<(IsoNode Node, List<byte[]> Entries, int Inline)>();
         IsoNode? lastPiece = null;
         long remaining = 0;
         uint pieceExtent = 0;
         Span<byte> su = stackalloc byte[256];
-        foreach (var r in layout.IsoRecordsOf(dir))
+        foreach (var r in layout.IsoRecordsOf(dir, children))
         {
             var n = r.Node;
+            placer.Place(dir, r); // in record order, as the planner did
             int suLength = 0;
             if (r.Entries is not null)
             {
@@ -147,7 +150,7 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
                     uint extent, length;
                     byte flags;
                     if (n.IsDirectory) (extent, length, flags) = (n.Extent, n.IsoDirBytes, FlagDirectory);
-                    else if (!n.HasContent && n.SameContentAs is null) (extent, length, flags) = (0, 0, 0);
+                    else if (!n.HasContent) (extent, length, flags) = (0, 0, 0);
                     else
                     {
                         // Multi-extent: pieces of 4 GiB - 2 KiB; every piece but the last has flag bit 7.
@@ -189,11 +192,12 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
         var parent = dir.Parent ?? dir;
         Record(dir.JolietExtent, dir.JolietDirBytes, dir.ModifiedSeconds, Flags(dir, FlagDirectory), [0]);
         Record(parent.JolietExtent, parent.JolietDirBytes, parent.ModifiedSeconds, FlagDirectory, [1]);
-        foreach (var n in IsoNaming.JolietOrder(dir))
+        layout.LaidOut(dir, out var children);
+        foreach (var n in children!)
         {
             var id = IsoRecords.JolietIdentifier(n.JolietName);
             if (n.IsDirectory) { Record(n.JolietExtent, n.JolietDirBytes, n.ModifiedSeconds, Flags(n, FlagDirectory), id); continue; }
-            if (!n.HasContent && n.SameContentAs is null) { Record(0, 0, n.ModifiedSeconds, Flags(n, 0), id); continue; }
+            if (!n.HasContent) { Record(0, 0, n.ModifiedSeconds, Flags(n, 0), id); continue; }
             long remaining = n.Size;
             uint extent = n.Extent;
             do

@@ -7,13 +7,13 @@ internal sealed partial class IsoLayout
     /// <summary>One directory record as the writer emits it.</summary>
     internal readonly record struct PlannedRecord(IsoNode Node, SuRole Role, int Length, int Inline, List<byte[]>? Entries);
 
-    /// <summary>The ISO 9660 records of <paramref name="dir"/> in order ("." and ".." first), with their Rock Ridge entries.</summary>
-    public IEnumerable<PlannedRecord> IsoRecordsOf(IsoNode dir)
+    /// <summary>The ISO 9660 records of <paramref name="dir"/> in order ("." and ".." first), with their Rock Ridge entries; <paramref name="children"/> in record order.</summary>
+    public IEnumerable<PlannedRecord> IsoRecordsOf(IsoNode dir, List<IsoNode> children)
     {
         bool rr = Options.RockRidge;
         yield return Make(dir, SuRole.Self, 1);
         yield return Make(dir.Parent ?? dir, SuRole.Parent, 1);
-        foreach (var c in IsoNaming.IsoOrder(dir))
+        foreach (var c in children)
         {
             var r = Make(c, SuRole.Entry, c.IsoName.Length);
             for (int i = 0; i < ExtentCount(c); i++) yield return r;
@@ -29,33 +29,52 @@ internal sealed partial class IsoLayout
         }
     }
 
-    /// <summary>
-    /// Places <paramref name="dir"/>'s records at block <paramref name="next"/>, then its continuation areas in the
-    /// blocks after them (areas never cross a block); returns the next free block.
-    /// </summary>
-    private ulong PlanIsoDirectory(IsoNode dir, ulong next)
+    /// <summary>Sizes <paramref name="dir"/>'s records and the blocks of continuation areas after them (<paramref name="children"/> in record order).</summary>
+    private void SizeIsoDirectory(IsoNode dir, List<IsoNode> children)
     {
-        var records = IsoRecordsOf(dir).ToList();
-        dir.Extent = Block(next);
-        dir.IsoDirBytes = DirectoryBytes(records.Select(r => r.Length));
-        ulong ceBlock = next + dir.IsoDirBytes / SectorSize;
-        int ceUsed = 0;
-        bool any = false;
-        IsoNode? last = null;
-        foreach (var r in records)
+        // One pass over records made on the fly, rather than a list of every record's entries.
+        var areas = new ContinuationCursor(0);
+        long pos = 0;
+        foreach (var r in IsoRecordsOf(dir, children))
         {
-            if (r.Entries is null || r.Inline == r.Entries.Count || ReferenceEquals(r.Node, last)) continue;
-            if (r.Role == SuRole.Parent || (r.Role == SuRole.Self && dir.Parent is not null))
-                throw new UnsupportedFeatureException($"The Rock Ridge data of the '.' or '..' record of '{dir.TreePath}' does not fit.");
-            last = r.Node; // the records of one multi-extent file share one area
-            int length = r.Entries.Skip(r.Inline).Sum(e => e.Length);
-            if (ceUsed + length > SectorSize) { ceBlock++; ceUsed = 0; }
-            r.Node.CeBlock = Block(ceBlock);
-            r.Node.CeOffset = (ushort)ceUsed;
-            r.Node.CeLength = (ushort)length;
-            ceUsed += length;
-            any = true;
+            pos = AddRecord(pos, r.Length);
+            areas.Place(dir, r);
         }
-        return any ? ceBlock + 1 : ceBlock;
+        dir.IsoDirBytes = WholeBlocks(pos);
+        dir.Dir!.CeBlocks = areas.Blocks;
+    }
+}
+
+/// <summary>
+/// Places the Rock Ridge continuation areas of one directory's records, in record order, in the blocks from the
+/// first one given (areas never cross a block; the records of a multi-extent file share one area).
+/// </summary>
+internal struct ContinuationCursor(ulong firstBlock)
+{
+    private readonly ulong _first = firstBlock;
+    private ulong _block = firstBlock;
+    private int _used;
+    private bool _any;
+    private IsoNode? _last;
+
+    /// <summary>Blocks the areas placed so far take.</summary>
+    public readonly uint Blocks => (uint)((_any ? _block + 1 : _block) - _first);
+
+    /// <summary>Gives <paramref name="r"/>'s node its area (block, offset, length) when some of its entries do not fit the record.</summary>
+    /// <exception cref="UnsupportedFeatureException">The "." or ".." record of a directory other than the root needs an area.</exception>
+    public void Place(IsoNode dir, in IsoLayout.PlannedRecord r)
+    {
+        if (r.Entries is null || r.Inline == r.Entries.Count || ReferenceEquals(r.Node, _last)) return;
+        if (r.Role == SuRole.Parent || (r.Role == SuRole.Self && dir.Parent is not null))
+            throw new UnsupportedFeatureException($"The Rock Ridge data of the '.' or '..' record of '{dir.TreePath}' does not fit.");
+        _last = r.Node;
+        int length = 0;
+        for (int i = r.Inline; i < r.Entries.Count; i++) length += r.Entries[i].Length;
+        if (_used + length > SectorSize) { _block++; _used = 0; }
+        r.Node.CeBlock = unchecked((uint)_block);
+        r.Node.CeOffset = (ushort)_used;
+        r.Node.CeLength = (ushort)length;
+        _used += length;
+        _any = true;
     }
 }

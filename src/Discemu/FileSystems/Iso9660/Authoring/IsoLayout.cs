@@ -7,18 +7,25 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// El Torito boot record, Joliet, terminator), the ISO 9660 and Joliet path tables (L then M), each ISO 9660
 /// directory followed by its Rock Ridge continuation areas, the Joliet directories, the boot catalog, then the
 /// file contents in tree order, each from a block boundary. Every size is exact before a byte is written.
+/// The planner keeps per-directory summaries only (sizes, subtree counts of blocks and serial numbers); a file's
+/// extent and serial number are computed again from them whenever its directory is read back (<see cref="LaidOut(IsoNode)"/>).
 /// </summary>
 internal sealed partial class IsoLayout
 {
-    public required IsoNode Root { get; init; }
+    public required IsoTree Tree { get; init; }
     public required IsoAuthorOptions Options { get; init; }
+
+    public IsoNode Root => Tree.Root;
 
     /// <summary>Directories in path table order (level, then parent number, then name) for each tree.</summary>
     public List<IsoNode> IsoDirs { get; } = [];
     public List<IsoNode> JolietDirs { get; } = [];
 
-    /// <summary>Nodes with content of their own (not hard links to an earlier node), in content order.</summary>
-    public List<IsoNode> Files { get; } = [];
+    /// <summary>Files with content of their own (not hard links to an earlier file).</summary>
+    public int FileCount { get; private set; }
+
+    /// <summary>The first block of the file contents.</summary>
+    public uint FilesStart { get; private set; }
 
     public uint BootRecordBlock { get; private set; }
     public uint JolietDescriptorBlock { get; private set; }
@@ -58,12 +65,15 @@ internal sealed partial class IsoLayout
             JolietPathTableM = (uint)next; next += Blocks(JolietPathTableBytes);
         }
 
-        foreach (var dir in IsoDirs) next = PlanIsoDirectory(dir, next);
+        foreach (var dir in IsoDirs)
+        {
+            dir.Extent = Block(next);
+            next += dir.IsoDirBytes / SectorSize + dir.Dir!.CeBlocks;
+        }
         if (Options.Joliet)
             foreach (var dir in JolietDirs)
             {
                 dir.JolietExtent = Block(next);
-                dir.JolietDirBytes = DirectoryBytes(JolietRecordLengths(dir));
                 next += dir.JolietDirBytes / SectorSize;
             }
         if (HasBoot)
@@ -72,16 +82,11 @@ internal sealed partial class IsoLayout
             next += (ulong)Blocks(IsoElToritoWriter.CatalogBytes(Options.BootEntries));
             if (BootCatalog is not null) BootCatalog.Extent = BootCatalogBlock;
         }
-        foreach (var f in Files)
-        {
-            if (f.Size >= 1L << 32 && Options.Level < 3)
-                throw new BadArgumentException($"'{f.TreePath}' is {f.Size} bytes: files of 4 GiB and more need -iso-level 3 (multi-extent).", f.HostPath);
-            f.Extent = Block(next);
-            next += (ulong)((f.Size + SectorSize - 1) / SectorSize);
-        }
+        FilesStart = Block(next);
+        next += Root.Dir!.SubtreeBlocks;
         if (Options.IsoHybridMbr is not null || Options.Gpt) next = (next + IsoHybridWriter.MiBBlocks - 1) / IsoHybridWriter.MiBBlocks * IsoHybridWriter.MiBBlocks;
         VolumeBlocks = Block(next);
-        FixEmptyAndLinked();
+        PlaceLinkGroups();
     }
 
     private static uint Blocks(uint bytes) => (bytes + SectorSize - 1) / SectorSize;
@@ -89,7 +94,12 @@ internal sealed partial class IsoLayout
     private static uint Block(ulong block)
         => block <= uint.MaxValue ? (uint)block : throw new UnsupportedFeatureException("The image would exceed 2^32 blocks (8 TiB).");
 
-    /// <summary>Names every entry, numbers directories in path table order, collects contents, counts links and serial numbers.</summary>
+    /// <summary>
+    /// Names every entry, numbers directories in path table order, sizes each directory (records, continuation
+    /// areas, Joliet records) and sums its own files' blocks and serial numbers, reading each directory once; then
+    /// the subtree sums (bottom up) and each directory's first serial number and content block (top down), as a
+    /// depth-first walk in ISO 9660 record order numbers and places them.
+    /// </summary>
     private void NameAndNumber()
     {
         Root.Name = "";
@@ -101,8 +111,38 @@ internal sealed partial class IsoLayout
             IsoDirs.Add(dir);
             if (IsoDirs.Count > ushort.MaxValue) throw new UnsupportedFeatureException("More than 65 535 directories do not fit a path table.");
             dir.DirNumber = (ushort)IsoDirs.Count;
-            IsoNaming.NameChildren(dir, Options.Level, Options.Joliet, Options.JolietLong);
-            foreach (var c in IsoNaming.IsoOrder(dir)) if (c.IsDirectory) queue.Enqueue(c);
+            var (children, joliet) = Named(dir, Options.Joliet);
+            var state = dir.Dir!;
+            state.IsoSubdirs = [];
+            ulong blocks = 0;
+            uint inodes = 0;
+            foreach (var c in children)
+            {
+                if (c.IsDirectory)
+                {
+                    c.Dir!.BlocksBefore = blocks;
+                    c.Dir.InodesBefore = inodes;
+                    state.IsoSubdirs.Add(c);
+                    queue.Enqueue(c);
+                    continue;
+                }
+                if (c.SharesContent) continue;
+                inodes++;
+                if (c.LinkGroup is not null) state.HasLinkFirst = true;
+                if (c.Kind != IsoNodeKind.File) continue;
+                if (c.Size >= 1L << 32 && Options.Level < 3)
+                    throw new BadArgumentException($"'{c.TreePath}' is {c.Size} bytes: files of 4 GiB and more need -iso-level 3 (multi-extent).", c.HostPath);
+                FileCount++;
+                blocks += (ulong)((c.Size + SectorSize - 1) / SectorSize);
+            }
+            (state.OwnBlocks, state.OwnInodes) = (blocks, inodes);
+            dir.Links = 2 + (uint)state.IsoSubdirs.Count;
+            SizeIsoDirectory(dir, children);
+            if (joliet is not null)
+            {
+                dir.JolietDirBytes = DirectoryBytes(JolietRecordLengths(joliet));
+                state.JolietSubdirs = joliet.FindAll(c => c.IsDirectory);
+            }
         }
         if (Options.Joliet)
         {
@@ -112,40 +152,123 @@ internal sealed partial class IsoLayout
                 var dir = queue.Dequeue();
                 JolietDirs.Add(dir);
                 dir.JolietDirNumber = (ushort)JolietDirs.Count;
-                foreach (var c in IsoNaming.JolietOrder(dir)) if (c.IsDirectory) queue.Enqueue(c);
+                foreach (var c in dir.Dir!.JolietSubdirs) queue.Enqueue(c);
             }
         }
-        // Serial numbers, link counts and content order: depth first in ISO 9660 record order.
-        uint inode = 0;
-        var shared = new Dictionary<IsoNode, uint>();
-        void Walk(IsoNode dir)
+        // Subtree sums, children before parents (reverse path table order).
+        for (int i = IsoDirs.Count - 1; i >= 0; i--)
         {
-            dir.Inode = ++inode;
-            dir.Links = 2;
-            foreach (var c in IsoNaming.IsoOrder(dir))
+            var s = IsoDirs[i].Dir!;
+            ulong blocks = s.OwnBlocks;
+            uint inodes = 1 + s.OwnInodes;
+            foreach (var c in s.IsoSubdirs)
             {
-                if (c.IsDirectory) { dir.Links++; Walk(c); continue; }
-                if (c.SameContentAs is { } first) { shared[first] = shared.GetValueOrDefault(first, 1u) + 1; continue; }
-                c.Inode = ++inode;
-                if (c.Kind == IsoNodeKind.File) Files.Add(c);
+                blocks += c.Dir!.SubtreeBlocks;
+                inodes += c.Dir.SubtreeInodes;
+            }
+            (s.SubtreeBlocks, s.SubtreeInodes) = (blocks, inodes);
+        }
+        // Serial numbers and content starts, parents before children.
+        Root.Inode = 1;
+        Root.Dir!.ContentStart = 0;
+        foreach (var dir in IsoDirs)
+        {
+            ulong blocksBefore = 0;
+            uint inodesBefore = 0;
+            foreach (var c in dir.Dir!.IsoSubdirs)
+            {
+                var s = c.Dir!;
+                s.ContentStart = dir.Dir.ContentStart + s.BlocksBefore + blocksBefore;
+                c.Inode = dir.Inode + s.InodesBefore + inodesBefore + 1;
+                blocksBefore += s.SubtreeBlocks;
+                inodesBefore += s.SubtreeInodes;
             }
         }
-        Walk(Root);
-        foreach (var (first, links) in shared) first.Links = links;
     }
 
-    /// <summary>Hard links get their first node's extent and link count.</summary>
-    private void FixEmptyAndLinked()
+    /// <summary>
+    /// The entries of <paramref name="dir"/>, named, in ISO 9660 record order, and (with Joliet) in Joliet record
+    /// order. Both are sorted from the order the entries were added, so that names comparing equal (Joliet
+    /// "apache" and "apache.") keep the order they always had.
+    /// </summary>
+    private (List<IsoNode> Iso, List<IsoNode>? Joliet) Named(IsoNode dir, bool withJoliet)
     {
-        void Walk(IsoNode dir)
+        var children = Tree.Children(dir);
+        IsoNaming.NameChildren(children, Options.Level, withJoliet, Options.JolietLong);
+        List<IsoNode>? joliet = null;
+        if (withJoliet)
         {
-            foreach (var c in dir.Children!)
-            {
-                if (c.IsDirectory) Walk(c);
-                else if (c.SameContentAs is { } first) { c.Extent = first.Extent; c.Links = first.Links; c.Inode = first.Inode; }
-            }
+            joliet = new List<IsoNode>(children);
+            IsoNaming.SortJoliet(joliet);
         }
-        Walk(Root);
+        IsoNaming.SortIso(children);
+        return (children, joliet);
+    }
+
+    /// <summary>
+    /// The entries of <paramref name="dir"/> in ISO 9660 record order with their serial numbers, link counts and
+    /// (once <see cref="Plan"/> has placed the directories) content extents; <paramref name="joliet"/>: the same
+    /// nodes in Joliet record order (null without Joliet).
+    /// </summary>
+    public List<IsoNode> LaidOut(IsoNode dir, out List<IsoNode>? joliet) => LaidOut(dir, Options.Joliet, out joliet);
+
+    /// <summary>As <see cref="LaidOut(IsoNode, out List{IsoNode}?)"/>, without Joliet names (the entries' <see cref="IsoNode.JolietName"/> stay empty).</summary>
+    public List<IsoNode> LaidOut(IsoNode dir) => LaidOut(dir, false, out _);
+
+    private List<IsoNode> LaidOut(IsoNode dir, bool withJoliet, out List<IsoNode>? joliet)
+    {
+        (var children, joliet) = Named(dir, withJoliet);
+        ulong pos = FilesStart + dir.Dir!.ContentStart;
+        uint inode = dir.Inode;
+        foreach (var c in children)
+        {
+            if (c.IsDirectory)
+            {
+                pos += c.Dir!.SubtreeBlocks;
+                inode += c.Dir.SubtreeInodes;
+                continue;
+            }
+            if (c.LinkGroup is { } g)
+            {
+                c.Links = g.Links;
+                if (!c.LinkFirst)
+                {
+                    (c.Extent, c.Inode) = (g.Extent, g.Inode);
+                    continue;
+                }
+            }
+            c.Inode = ++inode;
+            if (c.Kind != IsoNodeKind.File) continue;
+            c.Extent = unchecked((uint)pos);
+            pos += (ulong)((c.Size + SectorSize - 1) / SectorSize);
+        }
+        return children;
+    }
+
+    /// <summary>Hard links: the first file's extent and serial number, for the others to share.</summary>
+    private void PlaceLinkGroups()
+    {
+        foreach (var dir in IsoDirs)
+        {
+            if (!dir.Dir!.HasLinkFirst) continue;
+            foreach (var c in LaidOut(dir))
+                if (c.LinkGroup is { } g && c.LinkFirst) (g.Extent, g.Inode) = (c.Extent, c.Inode);
+        }
+    }
+
+    /// <summary>The entry at <paramref name="path"/> in the tree, laid out; null when there is none.</summary>
+    public IsoNode? Find(string path)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var node = Root;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!node.IsDirectory) return null;
+            var next = (i == parts.Length - 1 ? LaidOut(node) : Tree.Children(node)).Find(c => c.Name == parts[i]);
+            if (next is null) return null;
+            node = next;
+        }
+        return node;
     }
 
     private static uint PathTableSize(List<IsoNode> dirs, bool joliet)
@@ -160,20 +283,29 @@ internal sealed partial class IsoLayout
     public static uint DirectoryBytes(IEnumerable<int> recordLengths)
     {
         long pos = 0;
-        foreach (int len in recordLengths)
-        {
-            if (pos % SectorSize + len > SectorSize) pos = (pos / SectorSize + 1) * SectorSize;
-            pos += len;
-        }
+        foreach (int len in recordLengths) pos = AddRecord(pos, len);
+        return WholeBlocks(pos);
+    }
+
+    /// <summary>The end of a record of <paramref name="length"/> bytes placed at <paramref name="pos"/> (or at the next block when it would cross one).</summary>
+    private static long AddRecord(long pos, int length)
+    {
+        if (pos % SectorSize + length > SectorSize) pos = (pos / SectorSize + 1) * SectorSize;
+        return pos + length;
+    }
+
+    /// <summary>Whole blocks of a directory whose records end at <paramref name="pos"/>, in bytes.</summary>
+    private static uint WholeBlocks(long pos)
+    {
         long bytes = (pos + SectorSize - 1) / SectorSize * SectorSize;
         return bytes <= MaxDirectoryBytes ? (uint)bytes : throw new UnsupportedFeatureException("A directory's records exceed 64 MiB.");
     }
 
-    private IEnumerable<int> JolietRecordLengths(IsoNode dir)
+    private static IEnumerable<int> JolietRecordLengths(List<IsoNode> jolietOrder)
     {
         yield return IsoRecords.RecordLength(1, 0);
         yield return IsoRecords.RecordLength(1, 0);
-        foreach (var c in IsoNaming.JolietOrder(dir))
+        foreach (var c in jolietOrder)
         {
             int len = IsoRecords.RecordLength(c.JolietName.Length * 2, 0);
             for (int i = 0; i < ExtentCount(c); i++) yield return len;

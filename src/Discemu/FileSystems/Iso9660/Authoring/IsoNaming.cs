@@ -9,18 +9,22 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// </summary>
 internal static class IsoNaming
 {
-    /// <summary>Assigns <see cref="IsoNode.IsoName"/> and <see cref="IsoNode.JolietName"/> to every child of <paramref name="dir"/>.</summary>
-    public static void NameChildren(IsoNode dir, int level, bool joliet, bool jolietLong)
+    /// <summary>Assigns <see cref="IsoNode.IsoName"/> and <see cref="IsoNode.JolietName"/> to the entries of one directory (all of them).</summary>
+    public static void NameChildren(List<IsoNode> children, int level, bool joliet, bool jolietLong)
     {
-        var children = dir.Children!;
         var used = new HashSet<string>(StringComparer.Ordinal);
+        // The number each clashing name tries next: the ones before it were all taken when it last clashed, and
+        // names are never freed, so resuming there gives the same names as counting from 1, without trying
+        // n candidates for the n-th clash (thousands of "gcloud_alpha_..." man pages cut to the same 30 characters).
+        var next = new Dictionary<(string, bool), int>();
         foreach (var c in children.OrderBy(c => c.Name, StringComparer.Ordinal))
-            c.IsoName = Unique(IsoName(c.Name, c.IsDirectory, level), used, c.IsDirectory, level);
+            c.IsoName = Unique(IsoName(c.Name, c.IsDirectory, level), used, c.IsDirectory, level, next);
         if (!joliet) return;
         used.Clear();
+        next.Clear();
         int max = jolietLong ? 103 : 64;
         foreach (var c in children.OrderBy(c => c.Name, StringComparer.Ordinal))
-            c.JolietName = UniqueJoliet(JolietName(c.Name), used, c.IsDirectory, max);
+            c.JolietName = UniqueJoliet(JolietName(c.Name), used, c.IsDirectory, max, next);
     }
 
     /// <summary>The identifier without version for <paramref name="name"/>.</summary>
@@ -59,18 +63,20 @@ internal static class IsoNaming
         return sb.ToString();
     }
 
-    private static string Unique(string name, HashSet<string> used, bool directory, int level)
+    private static string Unique(string name, HashSet<string> used, bool directory, int level, Dictionary<(string, bool), int> next)
     {
         if (used.Add(name)) return directory ? name : name + ";1";
         int dot = directory ? -1 : name.LastIndexOf('.');
         string stem = dot < 0 ? name : name[..dot], ext = dot < 0 ? "" : name[dot..];
         int maxStem = level == 1 ? 8 : directory ? 31 : 30 - ext.Length;
-        for (int n = 1; ; n++)
+        for (int n = next.GetValueOrDefault((name, directory), 1); ; n++)
         {
             string digits = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (digits.Length > maxStem) throw new UnsupportedFeatureException("Too many names map to the same ISO 9660 identifier in one directory.");
             string candidate = Cut(stem, maxStem - digits.Length) + digits + ext;
-            if (used.Add(candidate)) return directory ? candidate : candidate + ";1";
+            if (!used.Add(candidate)) continue;
+            next[(name, directory)] = n + 1;
+            return directory ? candidate : candidate + ";1";
         }
     }
 
@@ -81,20 +87,23 @@ internal static class IsoNaming
         return sb.ToString();
     }
 
-    private static string UniqueJoliet(string name, HashSet<string> used, bool directory, int max)
+    private static string UniqueJoliet(string name, HashSet<string> used, bool directory, int max, Dictionary<(string, bool), int> next)
     {
         // Joliet names compare as recorded; the version ";1" of files counts against the limit.
         int limit = directory ? max : max - 2;
         string candidate = CutJoliet(name, limit);
-        for (int n = 1; !used.Add(candidate); n++)
+        if (used.Add(candidate)) return directory ? candidate : candidate + ";1";
+        for (int n = next.GetValueOrDefault((name, directory), 1); ; n++)
         {
             string digits = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
             int dot = directory ? -1 : name.LastIndexOf('.');
             string ext = dot > 0 && name.Length - dot <= 8 ? name[dot..] : "";
             string stem = dot > 0 && ext.Length > 0 ? name[..dot] : name;
             candidate = CutJoliet(stem, limit - digits.Length - ext.Length) + digits + ext;
+            if (!used.Add(candidate)) continue;
+            next[(name, directory)] = n + 1;
+            return directory ? candidate : candidate + ";1";
         }
-        return directory ? candidate : candidate + ";1";
     }
 
     private static string CutJoliet(string s, int n)
@@ -138,21 +147,9 @@ internal static class IsoNaming
         return 0;
     }
 
-    /// <summary>The order of <paramref name="dir"/>'s ISO 9660 records.</summary>
-    public static List<IsoNode> IsoOrder(IsoNode dir)
-    {
-        if (dir.IsoSorted is { } sorted) return sorted;
-        var list = new List<IsoNode>(dir.Children!);
-        list.Sort((x, y) => Compare(x.IsoName, y.IsoName));
-        return dir.IsoSorted = list;
-    }
+    /// <summary>Sorts one directory's named entries into ISO 9660 record order.</summary>
+    public static void SortIso(List<IsoNode> children) => children.Sort(static (x, y) => Compare(x.IsoName, y.IsoName));
 
-    /// <summary>The order of <paramref name="dir"/>'s Joliet records (the same rule over UCS-2 code units).</summary>
-    public static List<IsoNode> JolietOrder(IsoNode dir)
-    {
-        if (dir.JolietSorted is { } sorted) return sorted;
-        var list = new List<IsoNode>(dir.Children!);
-        list.Sort((x, y) => Compare(x.JolietName, y.JolietName));
-        return dir.JolietSorted = list;
-    }
+    /// <summary>Sorts one directory's named entries into Joliet record order (the same rule over UCS-2 code units).</summary>
+    public static void SortJoliet(List<IsoNode> children) => children.Sort(static (x, y) => Compare(x.JolietName, y.JolietName));
 }

@@ -14,14 +14,27 @@ internal enum IsoNodeKind : byte
 
 /// <summary>
 /// One entry of the tree to author: its attributes and where its content is on the host, never the content
-/// itself, plus the layout the planner assigns. Kept small: a tree of many thousands of files stays compact.
+/// itself, plus the layout the planner assigns. Directories stay in memory for the whole run; the other entries
+/// live in the <see cref="IsoSpill"/> file and are read back as short-lived nodes, one directory at a time
+/// (see <see cref="IsoTree.Children"/>), so memory does not grow with the number of files.
 /// </summary>
 internal sealed class IsoNode
 {
     public required string Name { get; set; }
     public required IsoNodeKind Kind { get; init; }
     public IsoNode? Parent { get; set; }
-    public string? HostPath { get; init; }
+
+    /// <summary>The host path: given, or the host directory joined with <see cref="Name"/> (made when asked, not kept).</summary>
+    public string? HostPath
+    {
+        get => _hostDir is null ? _hostPath : Path.Join(_hostDir, Name);
+        init => _hostPath = value;
+    }
+
+    /// <summary>The host directory of a spilled entry (shared by the entries of its run), its host path being this joined with its name.</summary>
+    public string? HostDir { init => _hostDir = value; }
+
+    private readonly string? _hostPath, _hostDir;
     public long Size { get; set; }
     public long ModifiedSeconds { get; set; }
     public long AccessedSeconds { get; set; }
@@ -31,14 +44,19 @@ internal sealed class IsoNode
     public uint Gid { get; set; }
     public ulong DeviceNumber { get; init; }
     public string? LinkTarget { get; init; }
-    public List<IsoNode>? Children { get; set; }
     public bool Hidden { get; set; }
 
     /// <summary>The host (device, inode) pair, to record hard links once.</summary>
     public (ulong Device, ulong Inode) HostId { get; init; }
 
-    /// <summary>Another node whose content this one shares (a hard link inside the tree).</summary>
-    public IsoNode? SameContentAs { get; set; }
+    /// <summary>The hard-link group inside the tree this file belongs to (null: no other link in the tree matters).</summary>
+    public IsoLinkGroup? LinkGroup { get; set; }
+
+    /// <summary>True for the group's first file (the one with the content); false for the others, which share it.</summary>
+    public bool LinkFirst { get; set; }
+
+    /// <summary>A file sharing another one's content (a later hard link inside the tree).</summary>
+    public bool SharesContent => LinkGroup is not null && !LinkFirst;
 
     // Layout, assigned by the planner.
     public string IsoName { get; set; } = "";
@@ -65,9 +83,8 @@ internal sealed class IsoNode
     public ushort CeOffset { get; set; }
     public ushort CeLength { get; set; }
 
-    /// <summary>Directories: the children in ISO 9660 and Joliet record order, sorted once by the planner.</summary>
-    public List<IsoNode>? IsoSorted { get; set; }
-    public List<IsoNode>? JolietSorted { get; set; }
+    /// <summary>Directories: the entries, as spilled runs of records plus entries added in memory (graft points, the boot catalog).</summary>
+    public IsoDirectoryState? Dir { get; set; }
 
     public bool IsDirectory => Kind == IsoNodeKind.Directory;
 
@@ -86,4 +103,61 @@ internal sealed class IsoNode
             return "/" + string.Join('/', parts);
         }
     }
+}
+
+/// <summary>Files hard-linked to each other inside the tree: one content extent, one serial number, the link count.</summary>
+internal sealed class IsoLinkGroup
+{
+    /// <summary>Files of the group in the tree.</summary>
+    public uint Links { get; set; } = 1;
+
+    /// <summary>The first file's extent and serial number, assigned by the planner.</summary>
+    public uint Extent { get; set; }
+    public uint Inode { get; set; }
+}
+
+/// <summary>What a directory keeps in memory besides its own attributes.</summary>
+internal sealed class IsoDirectoryState
+{
+    /// <summary>The directory's number in <see cref="IsoTree.Dirs"/> (spilled records refer to it).</summary>
+    public int Id { get; set; }
+
+    /// <summary>
+    /// The entries in the order they were added (which breaks ties of the record order as before): runs of spilled
+    /// records (<see cref="IsoSpill.Run"/>, one per scanned host directory, more after merges) and entries held in
+    /// memory (<see cref="IsoNode"/>: graft points, single-file sources, the boot catalog).
+    /// </summary>
+    public List<object> Parts { get; } = [];
+
+    /// <summary>Set when a graft point merged this directory into another one: its entry is left out of its parent.</summary>
+    public IsoNode? MergedInto { get; set; }
+
+    /// <summary>The position in the host scan (indices from the source's top), ordering hard links as a depth-first walk of the scan.</summary>
+    public int[] ScanKey { get; set; } = [];
+
+    // Planner summaries (the counts of the directory's own entries and of its whole subtree).
+    /// <summary>Subdirectories in ISO 9660 and Joliet record order.</summary>
+    public List<IsoNode> IsoSubdirs { get; set; } = [];
+    public List<IsoNode> JolietSubdirs { get; set; } = [];
+
+    /// <summary>Blocks of content and serial numbers of this directory's own files that come before it in its parent's record order.</summary>
+    public ulong BlocksBefore { get; set; }
+    public uint InodesBefore { get; set; }
+
+    /// <summary>Blocks of content and serial numbers (the directory's own included) of the whole subtree.</summary>
+    public ulong SubtreeBlocks { get; set; }
+    public uint SubtreeInodes { get; set; }
+
+    /// <summary>The subtree's first content block, from the start of the file area.</summary>
+    public ulong ContentStart { get; set; }
+
+    /// <summary>Own files and serial numbers (not in subdirectories).</summary>
+    public ulong OwnBlocks { get; set; }
+    public uint OwnInodes { get; set; }
+
+    /// <summary>Blocks of Rock Ridge continuation areas after the directory's records.</summary>
+    public uint CeBlocks { get; set; }
+
+    /// <summary>True when a first file of a hard-link group is in this directory.</summary>
+    public bool HasLinkFirst { get; set; }
 }

@@ -6,26 +6,32 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// <summary>
 /// Builds the tree to author from sources and graft points (<c>/dest=src</c>, <c>\=</c> escaping an equals sign):
 /// names, sizes, times, modes, owners, link targets and host paths, no content. Excluded entries are skipped,
-/// hidden ones marked; hard links inside the tree share one content extent.
+/// hidden ones marked; hard links inside the tree share one content extent. Each scanned directory's entries go to
+/// the tree's spill file as soon as the directory is read; only directories stay in memory.
 /// </summary>
 internal sealed class IsoTreeScanner
 {
     private readonly IsoAuthorOptions _options;
     private readonly IsoGlob _exclude, _hidden;
     private readonly long _now;
-    private readonly Dictionary<(ulong, ulong), IsoNode> _inodes = [];
+    private readonly IsoTree _tree;
+    private readonly Dictionary<(ulong, ulong), IsoLinkGroup> _groups = [];
 
-    public IsoTreeScanner(IsoAuthorOptions options, DateTimeOffset now)
+    /// <summary>A file with several host links met by the scan: where it is (scan order and spilled run) and its host id.</summary>
+    private readonly record struct LinkCandidate(int[] Key, int Run, int Index, (ulong, ulong) HostId);
+
+    public IsoTreeScanner(IsoAuthorOptions options, DateTimeOffset now, IsoTree tree)
     {
+        _tree = tree;
         _options = options;
         _exclude = new IsoGlob(options.Exclude);
         _hidden = new IsoGlob(options.Hidden);
         _now = (options.SourceDateEpoch ?? now).ToUnixTimeSeconds();
     }
 
-    /// <summary>Scans every source into one tree.</summary>
+    /// <summary>Scans every source into the tree (its root and spill file).</summary>
     /// <exception cref="BadArgumentException">No sources, a missing source, or two sources with the same target path.</exception>
-    public IsoNode Scan()
+    public void Scan()
     {
         if (_options.Sources.Count == 0) throw new BadArgumentException("mkiso needs at least one source (a path or /dest=src).");
         IsoNode? root = null;
@@ -60,18 +66,18 @@ internal sealed class IsoTreeScanner
             var dir = root;
             for (int i = 0; i < parts.Length - 1; i++)
             {
-                var child = dir.Children!.Find(c => c.Name == parts[i]);
+                var child = _tree.Find(dir, parts[i]);
                 if (child is null) Attach(dir, child = Synthetic(parts[i]));
                 else if (!child.IsDirectory) throw new BadArgumentException($"Name clash: '{child.TreePath}' is a file and a graft point's directory.", source);
                 dir = child;
             }
             var added = Make(parts[^1], full, stat);
-            var existing = dir.Children!.Find(c => c.Name == parts[^1]);
+            var existing = _tree.Find(dir, parts[^1]);
             if (existing is null) Attach(dir, added);
             else if (existing.IsDirectory && added.IsDirectory) Merge(existing, added, existing.TreePath);
             else throw new BadArgumentException($"Name clash: two sources map to '{existing.TreePath}'.", source);
         }
-        return root!;
+        _tree.Root = root!;
     }
 
     private static (string? Dest, string Src) SplitGraft(string source)
@@ -89,25 +95,41 @@ internal sealed class IsoTreeScanner
     private static void Attach(IsoNode dir, IsoNode child)
     {
         child.Parent = dir;
-        dir.Children!.Add(child);
+        dir.Dir!.Parts.Add(child);
     }
 
-    private static void Merge(IsoNode into, IsoNode from, string where)
+    /// <summary>Moves <paramref name="from"/>'s entries into <paramref name="into"/>; directories on both sides merge.</summary>
+    private void Merge(IsoNode into, IsoNode from, string where)
     {
-        foreach (var c in from.Children!)
+        var existing = new Dictionary<string, IsoNode>(StringComparer.Ordinal);
+        foreach (var e in _tree.Children(into)) existing[e.Name] = e;
+        var merges = new List<(IsoNode Into, IsoNode From)>();
+        foreach (var c in _tree.Children(from))
         {
-            var existing = into.Children!.Find(e => e.Name == c.Name);
-            if (existing is null) Attach(into, c);
-            else if (existing.IsDirectory && c.IsDirectory) Merge(existing, c, existing.TreePath);
+            if (!existing.TryGetValue(c.Name, out var e)) continue;
+            if (e.IsDirectory && c.IsDirectory) merges.Add((e, c));
             else throw new BadArgumentException($"Name clash: two sources map to '{(where == "/" ? "" : where)}/{c.Name}'.");
         }
+        // The spilled runs move as they are; a merged directory's entry is left out of them (MergedInto).
+        foreach (var (e, c) in merges) c.Dir!.MergedInto = e;
+        foreach (var part in from.Dir!.Parts)
+        {
+            if (part is IsoNode c) { if (c.Dir?.MergedInto is null) Attach(into, c); }
+            else into.Dir!.Parts.Add(part);
+        }
+        foreach (var (e, c) in merges) Merge(e, c, e.TreePath);
     }
 
-    private IsoNode Synthetic(string name) => new()
+    private IsoNode Synthetic(string name)
     {
-        Name = name, Kind = IsoNodeKind.Directory, Children = [], Mode = 0x41ED,
-        ModifiedSeconds = _now, AccessedSeconds = _now, ChangedSeconds = _now,
-    };
+        var node = new IsoNode
+        {
+            Name = name, Kind = IsoNodeKind.Directory, Mode = 0x41ED,
+            ModifiedSeconds = _now, AccessedSeconds = _now, ChangedSeconds = _now,
+        };
+        _tree.AddDirectory(node, []);
+        return node;
+    }
 
     private static HostStat? StatOf(string path)
     {
@@ -123,13 +145,33 @@ internal sealed class IsoTreeScanner
 
     private long Clamp(long t) => _options.SourceDateEpoch is { } e ? Math.Min(t, e.ToUnixTimeSeconds()) : t;
 
-    /// <summary>A node for a host path (a directory with its whole subtree), hard links inside it linked.</summary>
+    /// <summary>A node for a host path (a directory with its whole subtree, spilled), hard links inside it linked.</summary>
     private IsoNode Make(string name, string hostPath, HostStat stat)
     {
         var node = MakeNode(name, hostPath, stat);
-        if (node.IsDirectory) ScanSubtree(node);
-        LinkHardLinks(node);
+        if (node.IsDirectory)
+        {
+            _tree.AddDirectory(node, []);
+            ScanSubtree(node);
+        }
+        else if (node.Kind == IsoNodeKind.File && node.Links > 1)
+        {
+            node.Links = 1;
+            (node.LinkGroup, node.LinkFirst) = Link(node.HostId);
+        }
         return node;
+    }
+
+    /// <summary>The hard-link group of host file <paramref name="id"/>, and whether this is its first file in the tree.</summary>
+    private (IsoLinkGroup, bool) Link((ulong, ulong) id)
+    {
+        if (_groups.TryGetValue(id, out var g))
+        {
+            g.Links++;
+            return (g, false);
+        }
+        _groups[id] = g = new IsoLinkGroup();
+        return (g, true);
     }
 
     /// <summary>A node for a host path, without its children.</summary>
@@ -159,52 +201,61 @@ internal sealed class IsoTreeScanner
 
     /// <summary>
     /// Scans a directory's subtree level by level, the directories of one level in parallel (the scan is mostly
-    /// readdir and statx calls, which overlap well), then links hard-linked files in depth-first tree order, so the
-    /// tree is the same whatever order the threads ran in.
+    /// readdir and statx calls, which overlap well), spilling each directory's entries once read, then links
+    /// hard-linked files in depth-first order of the scan, so the tree is the same whatever order the threads ran in.
     /// </summary>
     private void ScanSubtree(IsoNode top)
     {
         var level = new List<IsoNode> { top };
+        var candidates = new List<LinkCandidate>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) };
         while (level.Count > 0)
         {
-            if (level.Count == 1) ScanLevelDirectory(level[0]);
+            var next = new List<IsoNode>[level.Count];
+            if (level.Count == 1) next[0] = ScanLevelDirectory(level[0], candidates);
             else
             {
                 try
                 {
-                    Parallel.ForEach(level, options, ScanLevelDirectory);
+                    Parallel.For(0, level.Count, options, i => next[i] = ScanLevelDirectory(level[i], candidates));
                 }
                 catch (AggregateException e)
                 {
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.Flatten().InnerExceptions[0]);
                 }
             }
-            var next = new List<IsoNode>();
-            foreach (var d in level)
-                foreach (var c in d.Children!)
-                    if (c.IsDirectory) next.Add(c);
-            level = next;
+            level = next.SelectMany(l => l).ToList();
         }
-    }
-
-    private void ScanLevelDirectory(IsoNode dir)
-    {
-        dir.Children = ScanChildren(dir.HostPath!);
-        foreach (var c in dir.Children) c.Parent = dir;
-    }
-
-    /// <summary>Files with several host links (marked by a <see cref="IsoNode.Links"/> above 1): later ones share the first one's content.</summary>
-    private void LinkHardLinks(IsoNode node)
-    {
-        if (node.Kind == IsoNodeKind.File && node.Links > 1)
+        candidates.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
+        foreach (var c in candidates)
         {
-            node.Links = 1;
-            if (_inodes.TryGetValue(node.HostId, out var first)) node.SameContentAs = first;
-            else _inodes[node.HostId] = node;
+            var (group, first) = Link(c.HostId);
+            _tree.AddLink(c.Run, c.Index, group, first);
         }
-        if (node.Children is null) return;
-        foreach (var c in node.Children) LinkHardLinks(c);
+    }
+
+    /// <summary>Reads one directory, spills its entries and returns its subdirectories.</summary>
+    private List<IsoNode> ScanLevelDirectory(IsoNode dir, List<LinkCandidate> candidates)
+    {
+        var children = ScanChildren(dir.HostPath!);
+        var subdirs = new List<IsoNode>();
+        var key = dir.Dir!.ScanKey;
+        for (int i = 0; i < children.Count; i++)
+            if (children[i].IsDirectory)
+            {
+                children[i].Parent = dir;
+                _tree.AddDirectory(children[i], [.. key, i]);
+                subdirs.Add(children[i]);
+            }
+        var run = _tree.Spill.Append(children, dir.HostPath!, static d => d.Dir!.Id);
+        dir.Dir.Parts.Add(run);
+        for (int i = 0; i < children.Count; i++)
+        {
+            var c = children[i];
+            if (c.Kind != IsoNodeKind.File || c.Links <= 1) continue;
+            lock (candidates) candidates.Add(new LinkCandidate([.. key, i], run.Id, i, c.HostId));
+        }
+        return subdirs;
     }
 
     private List<IsoNode> ScanChildren(string dir)

@@ -12,7 +12,7 @@ internal static partial class IsoAuthorKit
     /// <summary>Authors <paramref name="options"/> into a new raw file <paramref name="path"/>.</summary>
     public static string Author(string path, IsoAuthorOptions options)
     {
-        var plan = IsoAuthor.Plan(options);
+        using var plan = IsoAuthor.Plan(options);
         using var image = RawFormat.Instance.Create(new Discemu.Formats.ImageCreateRequest(path, plan.Size, Discemu.Formats.CreateOptions.Parse([]), Discemu.Formats.ImageOpener.Default));
         plan.WriteTo(image);
         image.Flush();
