@@ -28,14 +28,10 @@ mkdir -p "$work/src" "$work/mnt"
 chmod 0777 "$work" "$work/mnt"
 "$discemu" --version >/dev/null   # build once, outside the timings
 
-big="$work/src/big.bin"
-iso="$work/big-$mib.iso"
-if [ ! -f "$iso" ] || [ "$(stat -c %s "$big" 2>/dev/null || echo 0)" -ne $((mib << 20)) ]; then
-  echo "making $iso ($mib MiB file)..." >&2
-  head -c $((mib << 20)) /dev/urandom > "$big"
-  xorriso -as mkisofs -quiet -R -iso-level 3 -o "$iso" "$work/src" 2>/dev/null
-  chmod 0644 "$iso"
-fi
+# shellcheck source=bench/lib-iso.sh
+. "$here/lib-iso.sh"
+make_big_iso "$work" "$mib"
+chmod 0644 "$iso"
 cat "$iso" > /dev/null
 
 wait_mounted() {

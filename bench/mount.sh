@@ -29,13 +29,9 @@ for tool in xorriso fuseiso python3; do command -v "$tool" >/dev/null || { echo 
 mkdir -p "$work/src" "$work/mnt"
 "$discemu" --version >/dev/null   # build once, outside the timings
 
-big="$work/src/big.bin"
-iso="$work/big-$mib.iso"
-if [ ! -f "$iso" ] || [ "$(stat -c %s "$big" 2>/dev/null || echo 0)" -ne $((mib << 20)) ]; then
-  echo "making $iso ($mib MiB file)..." >&2
-  head -c $((mib << 20)) /dev/urandom > "$big"
-  xorriso -as mkisofs -quiet -R -iso-level 3 -o "$iso" "$work/src" 2>/dev/null
-fi
+# shellcheck source=bench/lib-iso.sh
+. "$here/lib-iso.sh"
+make_big_iso "$work" "$mib"
 
 drop() { [ "$cache" = warm ] || for f in "$@"; do dd if="$f" iflag=nocache count=0 status=none; done; }
 warm() { [ "$cache" = warm ] && cat "$@" > /dev/null || true; }
