@@ -27,10 +27,15 @@ public sealed partial class Qcow2Image
             if (_snapshots.Count >= MaxSnapshots) throw new UnsupportedFeatureException($"The image already has {MaxSnapshots} snapshots, the most the format allows.", Path);
             FlushLocked(durable: true);
 
-            // 1. One more reference to everything the active tables reach; COPIED flags cleared where now shared.
+            // 1. One more reference to everything the active tables reach, so nothing of theirs has refcount one:
+            //    their COPIED flags are cleared and written first (a flag missing only costs a copy on the next
+            //    write; a flag left on a shared cluster would let a write change the snapshot), then the refcounts.
             var refs = CountReferences(_l1);
+            CheckReferences(refs);
+            RefreshCopiedFlags(clearAll: true);
+            WriteBackMetadata();
+            File.Flush();
             AddReferences(refs);
-            RefreshCopiedFlags();
 
             // 2. The snapshot's copy of the L1 table.
             long l1Offset = _l1.Length == 0 ? 0 : WriteNewTable(_l1);
@@ -191,6 +196,15 @@ public sealed partial class Qcow2Image
     /// <exception cref="CorruptImageException">A referenced cluster has refcount zero.</exception>
     private void AddReferences(Dictionary<long, ulong> refs)
     {
+        CheckReferences(refs);
+        foreach (var (cluster, count) in refs) SetRefcount(cluster, GetRefcount(cluster) + count);
+    }
+
+    /// <summary>Checks that <paramref name="refs"/> can be added to the refcounts. Caller holds the lock.</summary>
+    /// <exception cref="UnsupportedFeatureException">A refcount would exceed what the image's refcount width holds.</exception>
+    /// <exception cref="CorruptImageException">A referenced cluster has refcount zero.</exception>
+    private void CheckReferences(Dictionary<long, ulong> refs)
+    {
         ulong max = _layout.MaxRefcount;
         foreach (var (cluster, count) in refs)
         {
@@ -198,22 +212,36 @@ public sealed partial class Qcow2Image
             if (v == 0) throw new CorruptImageException($"Cluster {cluster} is in use but has refcount 0 (check -r all repairs this).", Path);
             if (count > max - v) throw new UnsupportedFeatureException($"Refcounts of {_header.RefcountBits} bits cannot count another reference to cluster {cluster}.", Path);
         }
-        foreach (var (cluster, count) in refs) SetRefcount(cluster, GetRefcount(cluster) + count);
     }
 
-    /// <summary>Sets COPIED on exactly the active L1 and L2 entries whose cluster has refcount one. Caller holds the lock.</summary>
-    private void RefreshCopiedFlags()
+    /// <summary>
+    /// Sets COPIED on exactly the active L1 and L2 entries whose cluster has refcount one, or with
+    /// <paramref name="clearAll"/> clears it on all of them. Caller holds the lock.
+    /// </summary>
+    private void RefreshCopiedFlags(bool clearAll = false)
     {
         for (int i = 0; i < _l1.Length; i++)
         {
             ulong l1e = _l1[i];
             long l2 = Qcow2Layout.L2Offset(l1e);
             if (l2 == 0) continue;
-            ulong updated = GetRefcount(l2 >> _layout.ClusterBits) == 1 ? l1e | EntryCopied : l1e & ~EntryCopied;
+            ulong updated = !clearAll && GetRefcount(l2 >> _layout.ClusterBits) == 1 ? l1e | EntryCopied : l1e & ~EntryCopied;
             if (updated != l1e) { _l1[i] = updated; _l1Dirty = true; }
             var table = GetL2(l2);
-            if (RecomputeCopiedFlags(table.Words)) _l2Cache.MarkDirty(table);
+            if (clearAll ? ClearCopiedFlags(table.Words) : RecomputeCopiedFlags(table.Words)) _l2Cache.MarkDirty(table);
         }
+    }
+
+    /// <summary>Clears COPIED on every entry of an L2 table; true when one was set.</summary>
+    private bool ClearCopiedFlags(ulong[] words)
+    {
+        bool changed = false;
+        for (int i = 0; i < words.Length; i += _layout.L2Words)
+        {
+            changed |= (words[i] & EntryCopied) != 0;
+            words[i] &= ~EntryCopied;
+        }
+        return changed;
     }
 
     /// <summary>Writes <paramref name="table"/> to newly allocated clusters and returns their offset. Caller holds the lock.</summary>

@@ -117,7 +117,23 @@ public sealed class SparseCrashTests : IDisposable
                 if (actual[i] != _hashes[i] && (complete || actual[i] != zero))
                     Assert.Fail($"{path}: the block at 0x{(long)i * Block:x} holds neither the source's bytes{(complete ? "" : " nor zeros")}.");
             var result = ((ICheckableImage)image).Check(CheckRepair.None);
-            if (format == "vpc") Assert.True(result.Corruptions == 0 && result.CheckErrors == 0, string.Join("; ", result.Messages));
+            // A kill between growing the file and moving the footer to its new end leaves the end without a footer:
+            // by the spec the copy at offset 0 (intact, or the open above would have failed) then describes the disk,
+            // and the next writable open rewrites the end. That is the one corruption an interrupted write may leave.
+            if (format == "vpc")
+            {
+                bool onlyTailFooter = !complete && result.Corruptions == 1
+                    && result.Messages.Contains("ERROR the footer at the end of the file is missing or damaged");
+                Assert.True((result.Corruptions == 0 || onlyTailFooter) && result.CheckErrors == 0, string.Join("; ", result.Messages));
+                if (onlyTailFooter)
+                {
+                    image.Dispose();
+                    using (var writable = ImageOpener.Default.Open(path, new ImageOpenOptions { Format = format, Writable = true })) writable.Flush();
+                    using var reopened = ImageOpener.Default.Open(path, new ImageOpenOptions { Format = format });
+                    var again = ((ICheckableImage)reopened).Check(CheckRepair.None);
+                    Assert.True(again.Corruptions == 0, "a writable open did not restore the footer at the end: " + string.Join("; ", again.Messages));
+                }
+            }
         }
         if (format == "vdi")
         {
