@@ -93,16 +93,12 @@ internal sealed class VmdkDescriptor
         return false;
     }
 
-    /// <summary>Parses descriptor text (NUL padding after it is ignored).</summary>
+    /// <summary>Parses descriptor text; it ends at the first NUL, as for qemu and VMware (padding or stale bytes after it are ignored).</summary>
     /// <exception cref="CorruptImageException">A line is malformed, a required key is missing, or there are no extents.</exception>
     public static VmdkDescriptor Parse(ReadOnlySpan<byte> data, string? path)
     {
         int nul = data.IndexOf((byte)0);
-        if (nul >= 0)
-        {
-            if (data[nul..].IndexOfAnyExcept((byte)0) >= 0) throw new CorruptImageException("The VMDK descriptor contains NUL characters.", path);
-            data = data[..nul];
-        }
+        if (nul >= 0) data = data[..nul];
         if (data.Length > MaxDescriptorBytes) throw new CorruptImageException("The VMDK descriptor is larger than 1 MiB.", path);
         string text;
         try { text = new UTF8Encoding(false, true).GetString(data); }
