@@ -72,8 +72,7 @@ internal static class ConvertCommand
             {
                 foreach (var name in names[..^1]) sources.Add(ctx.Open(name, srcFormat));
                 string? snapshot = SnapshotParameter.Parse(parse.GetValue(snapshotParam));
-                using BlockDevice source = snapshot is not null ? SnapshotParameter.Open(sources.Count == 1 ? sources[0] : throw new BadArgumentException("No support for concatenating multiple snapshot."), snapshot)
-                    : sources.Count == 1 ? new SubRangeDevice(sources[0], 0, sources[0].Length) : new ConcatDevice(sources, ownsParts: false);
+                using BlockDevice source = SourceDevice(sources, snapshot);
                 string? backingName = parse.GetValue(backing);
                 using var dest = existing
                     ? ctx.Open(target, fmt.Name, writable: true)
@@ -98,6 +97,15 @@ internal static class ConvertCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>What is copied: the sources one after the other, or the one source's internal snapshot.</summary>
+    /// <exception cref="BadArgumentException">A snapshot is asked of several sources, or names none.</exception>
+    private static BlockDevice SourceDevice(List<DiskImage> sources, string? snapshot)
+    {
+        if (snapshot is not null)
+            return sources.Count == 1 ? SnapshotParameter.Open(sources[0], snapshot) : throw new BadArgumentException("No support for concatenating multiple snapshot.");
+        return sources.Count == 1 ? new SubRangeDevice(sources[0], 0, sources[0].Length) : new ConcatDevice(sources, ownsParts: false);
     }
 
     /// <summary>

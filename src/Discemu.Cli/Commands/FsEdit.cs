@@ -17,6 +17,30 @@ internal static class FsEdit
         throw new UnsupportedFeatureException($"The {type} file system cannot be edited.", arg.Image);
     }
 
+    /// <summary>
+    /// Opens the one image and file system every target names writable, runs <paramref name="edit"/> on each inner
+    /// path in turn (with the read view and the writable interface), and flushes, after a failure too, so what was
+    /// done before it is kept consistent.
+    /// </summary>
+    /// <exception cref="BadArgumentException">The targets name no path or different images.</exception>
+    /// <exception cref="UnsupportedFeatureException">The file system type cannot be written.</exception>
+    public static void EditEach(CliContext ctx, ParseResult parse, FsCommon common, IEnumerable<string> targets, Action<FileSystem, IWritableFileSystem, string> edit)
+    {
+        var (first, paths) = SameImage(targets);
+        var (opened, fs) = OpenWritable(ctx, parse, common, first);
+        using (opened)
+        {
+            try
+            {
+                foreach (var path in paths) edit(opened.FileSystem, fs, path);
+            }
+            finally
+            {
+                fs.Flush();
+            }
+        }
+    }
+
     /// <summary>A path argument as a list of images and inner paths; all must name the same image and partition.</summary>
     /// <exception cref="BadArgumentException">Arguments name different images.</exception>
     public static (ImagePathArgument First, List<string> Paths) SameImage(IEnumerable<string> args)

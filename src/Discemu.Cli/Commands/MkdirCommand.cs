@@ -14,34 +14,23 @@ internal static class MkdirCommand
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
         {
-            var (first, paths) = FsEdit.SameImage(parse.GetValue(targets)!);
-            var (opened, fs) = FsEdit.OpenWritable(ctx, parse, common, first);
-            using (opened)
+            bool withParents = parse.GetValue(parents);
+            FsEdit.EditEach(ctx, parse, common, parse.GetValue(targets)!, (view, fs, path) =>
             {
-                try
+                if (!withParents)
                 {
-                    foreach (var path in paths)
-                    {
-                        if (!parse.GetValue(parents))
-                        {
-                            fs.CreateDirectory(path);
-                            continue;
-                        }
-                        string walk = "";
-                        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
-                        {
-                            walk += "/" + part;
-                            var e = opened.FileSystem.TryLookup(walk);
-                            if (e is null) fs.CreateDirectory(walk);
-                            else if (!e.IsDirectory) throw new BadArgumentException("Not a directory.", opened.FileSystem.DescribePath(walk));
-                        }
-                    }
+                    fs.CreateDirectory(path);
+                    return;
                 }
-                finally
+                string walk = "";
+                foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    fs.Flush();
+                    walk += "/" + part;
+                    var e = view.TryLookup(walk);
+                    if (e is null) fs.CreateDirectory(walk);
+                    else if (!e.IsDirectory) throw new BadArgumentException("Not a directory.", view.DescribePath(walk));
                 }
-            }
+            });
             return 0;
         }));
         return cmd;

@@ -15,27 +15,16 @@ internal static class RmCommand
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
         {
-            var (first, paths) = FsEdit.SameImage(parse.GetValue(targets)!);
-            var (opened, fs) = FsEdit.OpenWritable(ctx, parse, common, first);
-            using (opened)
+            bool recurse = parse.GetValue(recursive);
+            FsEdit.EditEach(ctx, parse, common, parse.GetValue(targets)!, (view, fs, path) =>
             {
-                try
-                {
-                    foreach (var path in paths)
-                    {
-                        var entry = opened.FileSystem.Lookup(path);
-                        if (ReferenceEquals(entry, opened.FileSystem.Root) || LsCommand.NormalizePath(path) == "/")
-                            throw new BadArgumentException("The root directory cannot be removed.", opened.FileSystem.DescribePath(path));
-                        if (entry.IsDirectory && !parse.GetValue(recursive))
-                            throw new BadArgumentException("Is a directory (use -r).", opened.FileSystem.DescribePath(path));
-                        Remove(opened.FileSystem, fs, entry, path, 0);
-                    }
-                }
-                finally
-                {
-                    fs.Flush();
-                }
-            }
+                var entry = view.Lookup(path);
+                if (ReferenceEquals(entry, view.Root) || LsCommand.NormalizePath(path) == "/")
+                    throw new BadArgumentException("The root directory cannot be removed.", view.DescribePath(path));
+                if (entry.IsDirectory && !recurse)
+                    throw new BadArgumentException("Is a directory (use -r).", view.DescribePath(path));
+                Remove(view, fs, entry, path, 0);
+            });
             return 0;
         }));
         return cmd;

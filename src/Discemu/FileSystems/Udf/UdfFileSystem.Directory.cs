@@ -61,28 +61,32 @@ internal sealed partial class UdfFileSystem
         if (kind == FileSystemEntryKind.Directory && parent.Contains(node.Address))
             throw new CorruptImageException($"Directory '{name}' ({node.Address}) loops back onto a directory above it.", DisplayPath);
         string? target = kind == FileSystemEntryKind.Symlink ? SymlinkTarget(node) : null;
-        return new UdfEntry
-        {
-            Owner = this,
-            Node = node,
-            Name = name,
-            Kind = kind,
-            Size = target is null ? (long)node.Size : Encoding.UTF8.GetByteCount(target),
-            Chain = kind == FileSystemEntryKind.Directory ? new UdfDirectoryChain(node.Address, parent) : null,
-            Identity = node.Address,
-            Inode = node.UniqueId,
-            Modified = node.Modified,
-            Accessed = node.Accessed,
-            Created = node.Created,
-            Changed = node.Changed,
-            Mode = node.Mode,
-            Uid = node.Uid == uint.MaxValue ? null : node.Uid,
-            Gid = node.Gid == uint.MaxValue ? null : node.Gid,
-            Links = node.Links,
-            SymlinkTarget = target,
-            Attributes = (characteristics & FidHidden) != 0 ? FileAttributes.Hidden : FileAttributes.Normal,
-        };
+        return EntryFor(node, name, kind, kind == FileSystemEntryKind.Directory ? new UdfDirectoryChain(node.Address, parent) : null, target,
+            (characteristics & FidHidden) != 0 ? FileAttributes.Hidden : FileAttributes.Normal);
     }
+
+    /// <summary>The entry for <paramref name="node"/>: its times, owner, mode and links as the ICB records them.</summary>
+    private UdfEntry EntryFor(UdfNode node, string name, FileSystemEntryKind kind, UdfDirectoryChain? chain, string? target, FileAttributes attributes) => new()
+    {
+        Owner = this,
+        Node = node,
+        Name = name,
+        Kind = kind,
+        Size = target is null ? (long)node.Size : Encoding.UTF8.GetByteCount(target),
+        Chain = chain,
+        Identity = node.Address,
+        Inode = node.UniqueId,
+        Modified = node.Modified,
+        Accessed = node.Accessed,
+        Created = node.Created,
+        Changed = node.Changed,
+        Mode = node.Mode,
+        Uid = node.Uid == uint.MaxValue ? null : node.Uid,
+        Gid = node.Gid == uint.MaxValue ? null : node.Gid,
+        Links = node.Links,
+        SymlinkTarget = target,
+        Attributes = attributes,
+    };
 
     /// <summary>A symbolic link's target from its path components (ECMA-167 4/14.16).</summary>
     private string SymlinkTarget(UdfNode node)

@@ -82,25 +82,7 @@ internal sealed partial class UdfFileSystem
         var rootAd = UdfLongAd.Read(fsd.AsSpan(400));
         var rootNode = ReadNode(new UdfIcbAddress(rootAd.Partition, rootAd.Block));
         if (rootNode.FileType != FileTypeDirectory) throw new CorruptImageException($"The root ICB ({rootNode.Address}) is not a directory (file type {rootNode.FileType}).", path);
-        _root = new UdfEntry
-        {
-            Owner = this,
-            Node = rootNode,
-            Name = "",
-            Kind = FileSystemEntryKind.Directory,
-            Size = (long)rootNode.Size,
-            Chain = new UdfDirectoryChain(rootNode.Address, null),
-            Identity = rootNode.Address,
-            Inode = rootNode.UniqueId,
-            Modified = rootNode.Modified,
-            Accessed = rootNode.Accessed,
-            Created = rootNode.Created,
-            Changed = rootNode.Changed,
-            Mode = rootNode.Mode,
-            Uid = rootNode.Uid == uint.MaxValue ? null : rootNode.Uid,
-            Gid = rootNode.Gid == uint.MaxValue ? null : rootNode.Gid,
-            Links = rootNode.Links,
-        };
+        _root = EntryFor(rootNode, "", FileSystemEntryKind.Directory, new UdfDirectoryChain(rootNode.Address, null), null, FileAttributes.Normal);
         string logicalVolume = vatLogicalVolume ?? lv.Identifier;
         _label = logicalVolume.Length > 0 ? logicalVolume : vds.Primary.VolumeId.Length > 0 ? vds.Primary.VolumeId : null;
         _info = BuildInfo(vds, logicalVolume, UdfText.DString(fsd.AsSpan(304, 32)), sectorSize, anchorSector, integrity);
