@@ -81,10 +81,13 @@ internal sealed partial class FuseServer
         if (total <= 0 || total > size) return false;
         int fd = Volatile.Read(ref _fd);
         if (fd < 0) return true; // closing: nobody waits for the reply
-        switch (pipe.Send(fd, unique, (int)total, SpliceOutFlags, out int errno))
+        // Counted before the send: once the reply is in /dev/fuse the reader may already look at the counter.
+        Interlocked.Increment(ref _splicedReplies);
+        var outcome = pipe.Send(fd, unique, (int)total, SpliceOutFlags, out int errno);
+        if (outcome != SpliceOutcome.Sent) Interlocked.Decrement(ref _splicedReplies);
+        switch (outcome)
         {
             case SpliceOutcome.Sent:
-                Interlocked.Increment(ref _splicedReplies);
                 return true;
             case SpliceOutcome.Disable:
                 if (Interlocked.Exchange(ref _spliceOff, 1) == 0) _options.Log?.Invoke($"splice failed ({FuseNative.Describe(errno)}): READs are copied from now on");
