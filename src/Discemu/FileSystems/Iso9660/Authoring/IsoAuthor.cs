@@ -62,7 +62,7 @@ public static class IsoAuthor
         if (parts.Length == 0) throw new BadArgumentException("The boot catalog path is empty.");
         var dir = tree.Root;
         foreach (string p in parts[..^1])
-            dir = tree.Children(dir).Find(c => c.Name == p && c.IsDirectory) ?? throw new BadArgumentException($"The boot catalog's directory '{p}' is not in the ISO tree.", path);
+            dir = tree.FindDirectory(dir, p) ?? throw new BadArgumentException($"The boot catalog's directory '{p}' is not in the ISO tree.", path);
         if (tree.Find(dir, parts[^1]) is not null) throw new BadArgumentException($"Name clash: the boot catalog '{path}' is also a source file.", path);
         long t = dir.ModifiedSeconds;
         var node = new IsoNode

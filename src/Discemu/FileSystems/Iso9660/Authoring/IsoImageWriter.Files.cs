@@ -18,54 +18,55 @@ internal sealed partial class IsoImageWriter
 
     /// <summary>
     /// The contents of <paramref name="dir"/>'s subtree. Each directory on the way down keeps its entries (read back
-    /// from the spill file) until its subtree is written: memory grows with the entries along one path.
+    /// from the spill file, compact) until its subtree is written: memory grows with the entries along one path.
     /// </summary>
     private void WriteFiles(IsoNode dir, Dictionary<uint, ResolvedBootEntry> infoTables, CancellationToken cancel)
     {
-        var children = layout.LaidOut(dir);
-        for (int i = 0; i < children.Count; i++)
+        var listing = layout.LaidOut(dir, withJoliet: false);
+        var children = listing.Entries;
+        foreach (int i in listing.Iso)
         {
-            var f = children[i];
-            children[i] = null!; // written: let it go before descending further
+            ref var f = ref children[i];
             if (f.IsDirectory)
             {
-                WriteFiles(f, infoTables, cancel);
+                WriteFiles(f.Node!, infoTables, cancel);
                 continue;
             }
             if (f.Kind != IsoNodeKind.File || f.SharesContent) continue;
             cancel.ThrowIfCancellationRequested();
             _sink.SkipTo((long)f.Extent * SectorSize);
             if (f.Size == 0) continue;
-            using var handle = Open(f);
-            if (infoTables.ContainsKey(f.Extent)) WriteWithInfoTable(f, handle);
-            else Stream(f, handle);
+            string path = children.HostPath(i)!;
+            using var handle = Open(path);
+            if (infoTables.ContainsKey(f.Extent)) WriteWithInfoTable(path, f.Size, f.Extent, handle);
+            else Stream(path, f.Size, handle);
             _sink.Align(SectorSize);
         }
     }
 
-    private static SafeFileHandle Open(IsoNode f)
+    private static SafeFileHandle Open(string path)
     {
         try
         {
-            return File.OpenHandle(f.HostPath!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ImageAccessException($"Cannot read '{f.HostPath}': {e.Message}", f.HostPath, e);
+            throw new ImageAccessException($"Cannot read '{path}': {e.Message}", path, e);
         }
     }
 
-    private void Stream(IsoNode f, SafeFileHandle handle)
+    private void Stream(string path, long size, SafeFileHandle handle)
     {
         long start = _sink.Position;
         long offset = 0;
-        while (offset < f.Size)
+        while (offset < size)
         {
-            if (f.Size - offset > ReadChunk && OperatingSystem.IsLinux())
+            if (size - offset > ReadChunk && OperatingSystem.IsLinux())
             {
                 // Skip holes of sparse files: they read as zeros in the new image.
                 long? data = LinuxNative.NextData(handle, offset);
-                long next = data is null or < 0 ? f.Size : Math.Min(data.Value, f.Size);
+                long next = data is null or < 0 ? size : Math.Min(data.Value, size);
                 if (next - offset >= ReadChunk)
                 {
                     offset = next / SectorSize * SectorSize;
@@ -73,26 +74,26 @@ internal sealed partial class IsoImageWriter
                     continue;
                 }
             }
-            int want = (int)Math.Min(ReadChunk, f.Size - offset);
+            int want = (int)Math.Min(ReadChunk, size - offset);
             var span = _sink.GetSpan(want);
             int n = RandomAccess.Read(handle, span, offset);
-            if (n <= 0) throw new ImageAccessException($"'{f.HostPath}' shrank while it was written ({offset} of {f.Size} bytes).", f.HostPath);
+            if (n <= 0) throw new ImageAccessException($"'{path}' shrank while it was written ({offset} of {size} bytes).", path);
             _sink.Advance(n);
             offset += n;
         }
     }
 
-    private void WriteWithInfoTable(IsoNode f, SafeFileHandle handle)
+    private void WriteWithInfoTable(string path, long size, uint extent, SafeFileHandle handle)
     {
-        var image = new byte[f.Size];
+        var image = new byte[size];
         int read = 0;
         while (read < image.Length)
         {
             int n = RandomAccess.Read(handle, image.AsSpan(read), read);
-            if (n <= 0) throw new ImageAccessException($"'{f.HostPath}' shrank while it was written.", f.HostPath);
+            if (n <= 0) throw new ImageAccessException($"'{path}' shrank while it was written.", path);
             read += n;
         }
-        IsoElToritoWriter.PatchInfoTable(image, f.Extent);
+        IsoElToritoWriter.PatchInfoTable(image, extent);
         _sink.Write(image);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 using Discemu.Block;
 using static Discemu.FileSystems.Iso9660.IsoConstants;
 
@@ -119,65 +120,69 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
     private void WriteIsoDirectory(IsoNode dir)
     {
         _sink.SkipTo((long)dir.Extent * SectorSize);
-        var children = layout.LaidOut(dir);
+        var listing = layout.LaidOut(dir, withJoliet: false);
+        var children = listing.Entries;
         var placer = new ContinuationCursor(dir.Extent + (ulong)dir.IsoDirBytes / SectorSize);
-        var areas = new List<(IsoNode Node, List<byte[]> Entries, int Inline)>();
-        IsoNode? lastPiece = null;
+        var areas = new List<(int Index, List<byte[]> Entries, int Inline, ContinuationArea Area)>();
+        int lastPiece = -1;
         long remaining = 0;
         uint pieceExtent = 0;
         Span<byte> su = stackalloc byte[256];
-        foreach (var r in layout.IsoRecordsOf(dir, children))
+        Span<byte> id = stackalloc byte[256];
+        foreach (var r in layout.IsoRecordsOf(dir, listing))
         {
-            var n = r.Node;
-            placer.Place(dir, r); // in record order, as the planner did
+            var area = placer.Place(dir, r); // in record order, as the planner did
             int suLength = 0;
             if (r.Entries is not null)
             {
-                suLength = IsoRockRidgeWriter.WriteInline(su, r.Entries, r.Inline, n.CeBlock, n.CeOffset, n.CeLength);
-                if (r.Inline < r.Entries.Count && !ReferenceEquals(areas.LastOrDefault().Node, n)) areas.Add((n, r.Entries, r.Inline));
+                suLength = IsoRockRidgeWriter.WriteInline(su, r.Entries, r.Inline, area.Block, area.Offset, area.Length);
+                if (r.Inline < r.Entries.Count && (areas.Count == 0 || r.Role != SuRole.Entry || areas[^1].Index != r.Index))
+                    areas.Add((r.Role == SuRole.Entry ? r.Index : -1, r.Entries, r.Inline, area));
             }
             RecordBoundary(r.Length);
             var span = _sink.GetSpan(r.Length);
             switch (r.Role)
             {
                 case SuRole.Self:
-                    IsoRecords.WriteRecord(span, n.Extent, n.IsoDirBytes, n.ModifiedSeconds, Flags(n, FlagDirectory), [0], su[..suLength]);
+                    IsoRecords.WriteRecord(span, dir.Extent, dir.IsoDirBytes, dir.ModifiedSeconds, Flags(dir.Hidden, FlagDirectory), [0], su[..suLength]);
                     break;
                 case SuRole.Parent:
-                    IsoRecords.WriteRecord(span, n.Extent, n.IsoDirBytes, n.ModifiedSeconds, FlagDirectory, [1], su[..suLength]);
+                    var p = dir.Parent ?? dir;
+                    IsoRecords.WriteRecord(span, p.Extent, p.IsoDirBytes, p.ModifiedSeconds, FlagDirectory, [1], su[..suLength]);
                     break;
                 default:
+                    ref var c = ref children[r.Index];
                     uint extent, length;
                     byte flags;
-                    if (n.IsDirectory) (extent, length, flags) = (n.Extent, n.IsoDirBytes, FlagDirectory);
-                    else if (!n.HasContent) (extent, length, flags) = (0, 0, 0);
+                    if (c.IsDirectory) (extent, length, flags) = (c.Node!.Extent, c.Node.IsoDirBytes, FlagDirectory);
+                    else if (!c.HasContent) (extent, length, flags) = (0, 0, 0);
                     else
                     {
                         // Multi-extent: pieces of 4 GiB - 2 KiB; every piece but the last has flag bit 7.
-                        if (!ReferenceEquals(lastPiece, n)) { lastPiece = n; remaining = n.Size; pieceExtent = n.Extent; }
+                        if (lastPiece != r.Index) { lastPiece = r.Index; remaining = c.Size; pieceExtent = c.Extent; }
                         length = (uint)Math.Min(remaining, IsoRecords.MaxExtentBytes);
                         extent = pieceExtent;
                         remaining -= length;
                         pieceExtent += length / SectorSize;
                         flags = remaining > 0 ? FlagMultiExtent : (byte)0;
                     }
-                    IsoRecords.WriteRecord(span, extent, length, n.ModifiedSeconds, Flags(n, flags), IsoRecords.IsoIdentifier(n.IsoName), su[..suLength]);
+                    int idLength = Encoding.ASCII.GetBytes(children.Text(c.IsoName), id);
+                    IsoRecords.WriteRecord(span, extent, length, c.Modified, Flags(c.Hidden, flags), id[..idLength], su[..suLength]);
                     break;
             }
             _sink.Advance(r.Length);
         }
         _sink.Align(SectorSize);
-        foreach (var (node, entries, inline) in areas)
+        foreach (var (_, entries, inline, area) in areas)
         {
-            _sink.SkipTo((long)node.CeBlock * SectorSize + node.CeOffset);
-            int len = node.CeLength;
-            IsoRockRidgeWriter.WriteContinuation(_sink.GetSpan(len), entries, inline);
-            _sink.Advance(len);
+            _sink.SkipTo((long)area.Block * SectorSize + area.Offset);
+            IsoRockRidgeWriter.WriteContinuation(_sink.GetSpan(area.Length), entries, inline);
+            _sink.Advance(area.Length);
         }
         _sink.Align(SectorSize);
     }
 
-    private static byte Flags(IsoNode n, byte flags) => (byte)(flags | (n.Hidden ? FlagHidden : 0));
+    private static byte Flags(bool hidden, byte flags) => (byte)(flags | (hidden ? FlagHidden : 0));
 
     private void WriteJolietDirectory(IsoNode dir)
     {
@@ -190,21 +195,24 @@ internal sealed partial class IsoImageWriter(IsoLayout layout, List<ResolvedBoot
             _sink.Advance(len);
         }
         var parent = dir.Parent ?? dir;
-        Record(dir.JolietExtent, dir.JolietDirBytes, dir.ModifiedSeconds, Flags(dir, FlagDirectory), [0]);
+        Record(dir.JolietExtent, dir.JolietDirBytes, dir.ModifiedSeconds, Flags(dir.Hidden, FlagDirectory), [0]);
         Record(parent.JolietExtent, parent.JolietDirBytes, parent.ModifiedSeconds, FlagDirectory, [1]);
-        layout.LaidOut(dir, out var children);
-        foreach (var n in children!)
+        var listing = layout.LaidOut(dir, withJoliet: true);
+        var children = listing.Entries;
+        Span<byte> id = stackalloc byte[256];
+        foreach (int i in listing.Joliet!)
         {
-            var id = IsoRecords.JolietIdentifier(n.JolietName);
-            if (n.IsDirectory) { Record(n.JolietExtent, n.JolietDirBytes, n.ModifiedSeconds, Flags(n, FlagDirectory), id); continue; }
-            if (!n.HasContent) { Record(0, 0, n.ModifiedSeconds, Flags(n, 0), id); continue; }
+            ref var n = ref children[i];
+            var name = id[..Encoding.BigEndianUnicode.GetBytes(children.Text(n.JolietName), id)];
+            if (n.IsDirectory) { Record(n.Node!.JolietExtent, n.Node.JolietDirBytes, n.Modified, Flags(n.Hidden, FlagDirectory), name); continue; }
+            if (!n.HasContent) { Record(0, 0, n.Modified, Flags(n.Hidden, 0), name); continue; }
             long remaining = n.Size;
             uint extent = n.Extent;
             do
             {
                 uint length = (uint)Math.Min(remaining, IsoRecords.MaxExtentBytes);
                 remaining -= length;
-                Record(extent, length, n.ModifiedSeconds, Flags(n, remaining > 0 ? FlagMultiExtent : (byte)0), id);
+                Record(extent, length, n.Modified, Flags(n.Hidden, remaining > 0 ? FlagMultiExtent : (byte)0), name);
                 extent += length / SectorSize;
             } while (remaining > 0);
         }

@@ -8,7 +8,7 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// directory followed by its Rock Ridge continuation areas, the Joliet directories, the boot catalog, then the
 /// file contents in tree order, each from a block boundary. Every size is exact before a byte is written.
 /// The planner keeps per-directory summaries only (sizes, subtree counts of blocks and serial numbers); a file's
-/// extent and serial number are computed again from them whenever its directory is read back (<see cref="LaidOut(IsoNode)"/>).
+/// extent and serial number are computed again from them whenever its directory is read back (<see cref="LaidOut"/>).
 /// </summary>
 internal sealed partial class IsoLayout
 {
@@ -111,19 +111,22 @@ internal sealed partial class IsoLayout
             IsoDirs.Add(dir);
             if (IsoDirs.Count > ushort.MaxValue) throw new UnsupportedFeatureException("More than 65 535 directories do not fit a path table.");
             dir.DirNumber = (ushort)IsoDirs.Count;
-            var (children, joliet) = Named(dir, Options.Joliet);
+            var listing = Named(dir, Options.Joliet);
+            var children = listing.Entries;
             var state = dir.Dir!;
             state.IsoSubdirs = [];
             ulong blocks = 0;
             uint inodes = 0;
-            foreach (var c in children)
+            foreach (int i in listing.Iso)
             {
+                ref var c = ref children[i];
                 if (c.IsDirectory)
                 {
-                    c.Dir!.BlocksBefore = blocks;
-                    c.Dir.InodesBefore = inodes;
-                    state.IsoSubdirs.Add(c);
-                    queue.Enqueue(c);
+                    var sub = c.Node!;
+                    sub.Dir!.BlocksBefore = blocks;
+                    sub.Dir.InodesBefore = inodes;
+                    state.IsoSubdirs.Add(sub);
+                    queue.Enqueue(sub);
                     continue;
                 }
                 if (c.SharesContent) continue;
@@ -131,17 +134,18 @@ internal sealed partial class IsoLayout
                 if (c.LinkGroup is not null) state.HasLinkFirst = true;
                 if (c.Kind != IsoNodeKind.File) continue;
                 if (c.Size >= 1L << 32 && Options.Level < 3)
-                    throw new BadArgumentException($"'{c.TreePath}' is {c.Size} bytes: files of 4 GiB and more need -iso-level 3 (multi-extent).", c.HostPath);
+                    throw new BadArgumentException($"'{children.TreePath(i)}' is {c.Size} bytes: files of 4 GiB and more need -iso-level 3 (multi-extent).", children.HostPath(i));
                 FileCount++;
                 blocks += (ulong)((c.Size + SectorSize - 1) / SectorSize);
             }
             (state.OwnBlocks, state.OwnInodes) = (blocks, inodes);
             dir.Links = 2 + (uint)state.IsoSubdirs.Count;
-            SizeIsoDirectory(dir, children);
-            if (joliet is not null)
+            SizeIsoDirectory(dir, listing);
+            if (listing.Joliet is { } joliet)
             {
-                dir.JolietDirBytes = DirectoryBytes(JolietRecordLengths(joliet));
-                state.JolietSubdirs = joliet.FindAll(c => c.IsDirectory);
+                dir.JolietDirBytes = DirectoryBytes(JolietRecordLengths(children, joliet));
+                state.JolietSubdirs = [];
+                foreach (int i in joliet) if (children[i].IsDirectory) state.JolietSubdirs.Add(children[i].Node!);
             }
         }
         if (Options.Joliet)
@@ -187,47 +191,46 @@ internal sealed partial class IsoLayout
     }
 
     /// <summary>
-    /// The entries of <paramref name="dir"/>, named, in ISO 9660 record order, and (with Joliet) in Joliet record
-    /// order. Both are sorted from the order the entries were added, so that names comparing equal (Joliet
-    /// "apache" and "apache.") keep the order they always had.
+    /// The entries of <paramref name="dir"/>, named, with their ISO 9660 record order and (with Joliet) their Joliet
+    /// record order; its subdirectories' nodes get their names too (the path tables use them).
     /// </summary>
-    private (List<IsoNode> Iso, List<IsoNode>? Joliet) Named(IsoNode dir, bool withJoliet)
+    private IsoListing Named(IsoNode dir, bool withJoliet)
     {
         var children = Tree.Children(dir);
         IsoNaming.NameChildren(children, Options.Level, withJoliet, Options.JolietLong);
-        List<IsoNode>? joliet = null;
-        if (withJoliet)
+        for (int i = 0; i < children.Count; i++)
         {
-            joliet = new List<IsoNode>(children);
-            IsoNaming.SortJoliet(joliet);
+            ref var c = ref children[i];
+            if (!c.IsDirectory) continue;
+            c.Node!.IsoName = children.IsoName(i);
+            if (withJoliet) c.Node.JolietName = new string(children.Text(c.JolietName));
         }
-        IsoNaming.SortIso(children);
-        return (children, joliet);
+        return new IsoListing(children, IsoNaming.IsoOrder(children), withJoliet ? IsoNaming.JolietOrder(children) : null);
     }
 
     /// <summary>
-    /// The entries of <paramref name="dir"/> in ISO 9660 record order with their serial numbers, link counts and
-    /// (once <see cref="Plan"/> has placed the directories) content extents; <paramref name="joliet"/>: the same
-    /// nodes in Joliet record order (null without Joliet).
+    /// The entries of <paramref name="dir"/> in record order with their serial numbers, link counts and (once
+    /// <see cref="Plan"/> has placed the directories) content extents; with Joliet names and order when
+    /// <paramref name="withJoliet"/> (else the entries' <see cref="IsoEntry.JolietName"/> stay empty).
     /// </summary>
-    public List<IsoNode> LaidOut(IsoNode dir, out List<IsoNode>? joliet) => LaidOut(dir, Options.Joliet, out joliet);
-
-    /// <summary>As <see cref="LaidOut(IsoNode, out List{IsoNode}?)"/>, without Joliet names (the entries' <see cref="IsoNode.JolietName"/> stay empty).</summary>
-    public List<IsoNode> LaidOut(IsoNode dir) => LaidOut(dir, false, out _);
-
-    private List<IsoNode> LaidOut(IsoNode dir, bool withJoliet, out List<IsoNode>? joliet)
+    public IsoListing LaidOut(IsoNode dir, bool withJoliet)
     {
-        (var children, joliet) = Named(dir, withJoliet);
+        var listing = Named(dir, withJoliet);
+        var children = listing.Entries;
         ulong pos = FilesStart + dir.Dir!.ContentStart;
         uint inode = dir.Inode;
-        foreach (var c in children)
+        foreach (int i in listing.Iso)
         {
+            ref var c = ref children[i];
             if (c.IsDirectory)
             {
-                pos += c.Dir!.SubtreeBlocks;
-                inode += c.Dir.SubtreeInodes;
+                var sub = c.Node!;
+                (c.Extent, c.Inode, c.Links) = (sub.Extent, sub.Inode, sub.Links);
+                pos += sub.Dir!.SubtreeBlocks;
+                inode += sub.Dir.SubtreeInodes;
                 continue;
             }
+            c.Links = 1;
             if (c.LinkGroup is { } g)
             {
                 c.Links = g.Links;
@@ -238,11 +241,12 @@ internal sealed partial class IsoLayout
                 }
             }
             c.Inode = ++inode;
+            if (c.Kind == IsoNodeKind.BootCatalog) c.Extent = c.Node!.Extent;
             if (c.Kind != IsoNodeKind.File) continue;
             c.Extent = unchecked((uint)pos);
             pos += (ulong)((c.Size + SectorSize - 1) / SectorSize);
         }
-        return children;
+        return listing;
     }
 
     /// <summary>Hard links: the first file's extent and serial number, for the others to share.</summary>
@@ -251,24 +255,29 @@ internal sealed partial class IsoLayout
         foreach (var dir in IsoDirs)
         {
             if (!dir.Dir!.HasLinkFirst) continue;
-            foreach (var c in LaidOut(dir))
+            var children = LaidOut(dir, withJoliet: false).Entries;
+            for (int i = 0; i < children.Count; i++)
+            {
+                ref var c = ref children[i];
                 if (c.LinkGroup is { } g && c.LinkFirst) (g.Extent, g.Inode) = (c.Extent, c.Inode);
+            }
         }
     }
 
-    /// <summary>The entry at <paramref name="path"/> in the tree, laid out; null when there is none.</summary>
+    /// <summary>The entry at <paramref name="path"/> in the tree, laid out (see <see cref="IsoEntries.ToNode"/>); null when there is none.</summary>
     public IsoNode? Find(string path)
     {
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var node = Root;
-        for (int i = 0; i < parts.Length; i++)
+        for (int i = 0; i < parts.Length - 1; i++)
         {
-            if (!node.IsDirectory) return null;
-            var next = (i == parts.Length - 1 ? LaidOut(node) : Tree.Children(node)).Find(c => c.Name == parts[i]);
-            if (next is null) return null;
+            if (Tree.FindDirectory(node, parts[i]) is not { } next) return null;
             node = next;
         }
-        return node;
+        if (parts.Length == 0) return node;
+        var children = LaidOut(node, withJoliet: false).Entries;
+        int k = children.IndexOf(parts[^1]);
+        return k < 0 ? null : children.ToNode(k);
     }
 
     private static uint PathTableSize(List<IsoNode> dirs, bool joliet)
@@ -301,18 +310,21 @@ internal sealed partial class IsoLayout
         return bytes <= MaxDirectoryBytes ? (uint)bytes : throw new UnsupportedFeatureException("A directory's records exceed 64 MiB.");
     }
 
-    private static IEnumerable<int> JolietRecordLengths(List<IsoNode> jolietOrder)
+    private static IEnumerable<int> JolietRecordLengths(IsoEntries children, int[] jolietOrder)
     {
         yield return IsoRecords.RecordLength(1, 0);
         yield return IsoRecords.RecordLength(1, 0);
-        foreach (var c in jolietOrder)
+        foreach (int i in jolietOrder)
         {
-            int len = IsoRecords.RecordLength(c.JolietName.Length * 2, 0);
-            for (int i = 0; i < ExtentCount(c); i++) yield return len;
+            int len = IsoRecords.RecordLength(children[i].JolietName.Length * 2, 0);
+            for (int k = ExtentCount(children[i]); k > 0; k--) yield return len;
         }
     }
 
-    /// <summary>Directory records a node needs: one, or one per 4 GiB - 2 KiB piece of a large file.</summary>
-    public static int ExtentCount(IsoNode n)
-        => n.Kind == IsoNodeKind.File && n.Size > IsoRecords.MaxExtentBytes ? (int)((n.Size + IsoRecords.MaxExtentBytes - 1) / IsoRecords.MaxExtentBytes) : 1;
+    /// <summary>Directory records an entry needs: one, or one per 4 GiB - 2 KiB piece of a large file.</summary>
+    public static int ExtentCount(in IsoEntry e)
+        => e.Kind == IsoNodeKind.File && e.Size > IsoRecords.MaxExtentBytes ? (int)((e.Size + IsoRecords.MaxExtentBytes - 1) / IsoRecords.MaxExtentBytes) : 1;
 }
+
+/// <summary>One directory's entries, named, with their ISO 9660 record order and (with Joliet) their Joliet record order (indices into <see cref="Entries"/>).</summary>
+internal sealed record IsoListing(IsoEntries Entries, int[] Iso, int[]? Joliet);

@@ -9,26 +9,96 @@ namespace Discemu.FileSystems.Iso9660.Authoring;
 /// </summary>
 internal static class IsoNaming
 {
-    /// <summary>Assigns <see cref="IsoNode.IsoName"/> and <see cref="IsoNode.JolietName"/> to the entries of one directory (all of them).</summary>
-    public static void NameChildren(List<IsoNode> children, int level, bool joliet, bool jolietLong)
+    /// <summary>Assigns every entry's <see cref="IsoEntry.IsoName"/> and (with <paramref name="joliet"/>) <see cref="IsoEntry.JolietName"/>.</summary>
+    public static void NameChildren(IsoEntries children, int level, bool joliet, bool jolietLong)
     {
-        var used = new HashSet<string>(StringComparer.Ordinal);
+        // In host name order, so that clashes are numbered the same whatever order the entries were added in.
+        var byName = new int[children.Count];
+        for (int i = 0; i < byName.Length; i++) byName[i] = i;
+        Array.Sort(byName, (x, y) =>
+        {
+            int c = children.Text(children[x].Name).SequenceCompareTo(children.Text(children[y].Name));
+            return c != 0 ? c : x.CompareTo(y);
+        });
+        var used = new Used(children, children.Count);
         // The number each clashing name tries next: the ones before it were all taken when it last clashed, and
         // names are never freed, so resuming there gives the same names as counting from 1, without trying
         // n candidates for the n-th clash (thousands of "gcloud_alpha_..." man pages cut to the same 30 characters).
         var next = new Dictionary<(string, bool), int>();
-        foreach (var c in children.OrderBy(c => c.Name, StringComparer.Ordinal))
-            c.IsoName = Unique(IsoName(c.Name, c.IsDirectory, level), used, c.IsDirectory, level, next);
+        foreach (int i in byName)
+        {
+            ref var e = ref children[i];
+            e.IsoName = Unique(IsoName(children.Text(e.Name), e.IsDirectory, level), used, e.IsDirectory, level, next);
+        }
         if (!joliet) return;
-        used.Clear();
+        used = new Used(children, children.Count);
         next.Clear();
         int max = jolietLong ? 103 : 64;
-        foreach (var c in children.OrderBy(c => c.Name, StringComparer.Ordinal))
-            c.JolietName = UniqueJoliet(JolietName(c.Name), used, c.IsDirectory, max, next);
+        foreach (int i in byName)
+        {
+            ref var e = ref children[i];
+            used.Reuse = e.Name;
+            e.JolietName = UniqueJoliet(JolietName(children.Text(e.Name)), used, e.IsDirectory, max, next);
+        }
+    }
+
+    /// <summary>
+    /// The names taken in one directory (without versions), kept as pieces of the entries' pool: a name is stored
+    /// once, as the entry's name (a file's followed by its version), and the set holds just where it is.
+    /// </summary>
+    private sealed class Used
+    {
+        private readonly IsoEntries _pool;
+        private readonly PoolComparer _comparer;
+        private readonly HashSet<TextRef>.AlternateLookup<ReadOnlySpan<char>> _set;
+
+        public Used(IsoEntries pool, int capacity)
+        {
+            _pool = pool;
+            _comparer = new PoolComparer(pool);
+            _set = new HashSet<TextRef>(capacity, _comparer).GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        /// <summary>The entry's own name: a free name equal to it is not stored again but shares it.</summary>
+        public TextRef? Reuse { set => _comparer.Reuse = value; }
+
+        /// <summary>Takes <paramref name="name"/> when free: stores it (a file's with its version) and returns it in <paramref name="stored"/>.</summary>
+        public bool TryAdd(ReadOnlySpan<char> name, bool directory, out TextRef stored)
+        {
+            stored = default;
+            if (!_set.Add(name)) return false;
+            // The set stored the name at the end of the pool, or took the entry's own name (a file's has its version after it).
+            if (!_comparer.Reused && !directory) _pool.Store(IsoEntries.Version);
+            stored = IsoEntries.Versioned(_comparer.Added, directory);
+            return true;
+        }
+    }
+
+    private sealed class PoolComparer(IsoEntries pool) : IEqualityComparer<TextRef>, IAlternateEqualityComparer<ReadOnlySpan<char>, TextRef>
+    {
+        public TextRef? Reuse { get; set; }
+
+        /// <summary>The text <see cref="Create"/> made last, and whether it was <see cref="Reuse"/>.</summary>
+        public TextRef Added { get; private set; }
+        public bool Reused { get; private set; }
+
+        public bool Equals(TextRef x, TextRef y) => pool.Text(x).SequenceEqual(pool.Text(y));
+
+        public int GetHashCode(TextRef t) => string.GetHashCode(pool.Text(t));
+
+        public bool Equals(ReadOnlySpan<char> x, TextRef y) => x.SequenceEqual(pool.Text(y));
+
+        public int GetHashCode(ReadOnlySpan<char> x) => string.GetHashCode(x);
+
+        public TextRef Create(ReadOnlySpan<char> x)
+        {
+            Reused = Reuse is { } r && pool.Text(r).SequenceEqual(x);
+            return Added = Reused ? Reuse!.Value : pool.Store(x);
+        }
     }
 
     /// <summary>The identifier without version for <paramref name="name"/>.</summary>
-    private static string IsoName(string name, bool directory, int level)
+    private static string IsoName(ReadOnlySpan<char> name, bool directory, int level)
     {
         int dot = directory ? -1 : name.LastIndexOf('.');
         if (dot == 0) dot = -1; // ".profile": no extension
@@ -52,7 +122,7 @@ internal static class IsoNaming
 
     private static string Cut(string s, int n) => s.Length <= n ? s : s[..Math.Max(0, n)];
 
-    private static string Map(string s)
+    private static string Map(ReadOnlySpan<char> s)
     {
         var sb = new StringBuilder(s.Length);
         foreach (char ch in s)
@@ -63,9 +133,9 @@ internal static class IsoNaming
         return sb.ToString();
     }
 
-    private static string Unique(string name, HashSet<string> used, bool directory, int level, Dictionary<(string, bool), int> next)
+    private static TextRef Unique(string name, Used used, bool directory, int level, Dictionary<(string, bool), int> next)
     {
-        if (used.Add(name)) return directory ? name : name + ";1";
+        if (used.TryAdd(name, directory, out var stored)) return stored;
         int dot = directory ? -1 : name.LastIndexOf('.');
         string stem = dot < 0 ? name : name[..dot], ext = dot < 0 ? "" : name[dot..];
         int maxStem = level == 1 ? 8 : directory ? 31 : 30 - ext.Length;
@@ -74,25 +144,25 @@ internal static class IsoNaming
             string digits = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (digits.Length > maxStem) throw new UnsupportedFeatureException("Too many names map to the same ISO 9660 identifier in one directory.");
             string candidate = Cut(stem, maxStem - digits.Length) + digits + ext;
-            if (!used.Add(candidate)) continue;
+            if (!used.TryAdd(candidate, directory, out stored)) continue;
             next[(name, directory)] = n + 1;
-            return directory ? candidate : candidate + ";1";
+            return stored;
         }
     }
 
-    private static string JolietName(string name)
+    private static string JolietName(ReadOnlySpan<char> name)
     {
         var sb = new StringBuilder(name.Length);
         foreach (char ch in name) sb.Append(ch is '*' or '/' or ':' or ';' or '?' or '\\' || ch < ' ' ? '_' : ch);
         return sb.ToString();
     }
 
-    private static string UniqueJoliet(string name, HashSet<string> used, bool directory, int max, Dictionary<(string, bool), int> next)
+    private static TextRef UniqueJoliet(string name, Used used, bool directory, int max, Dictionary<(string, bool), int> next)
     {
         // Joliet names compare as recorded; the version ";1" of files counts against the limit.
         int limit = directory ? max : max - 2;
         string candidate = CutJoliet(name, limit);
-        if (used.Add(candidate)) return directory ? candidate : candidate + ";1";
+        if (used.TryAdd(candidate, directory, out var stored)) return stored;
         for (int n = next.GetValueOrDefault((name, directory), 1); ; n++)
         {
             string digits = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -100,9 +170,9 @@ internal static class IsoNaming
             string ext = dot > 0 && name.Length - dot <= 8 ? name[dot..] : "";
             string stem = dot > 0 && ext.Length > 0 ? name[..dot] : name;
             candidate = CutJoliet(stem, limit - digits.Length - ext.Length) + digits + ext;
-            if (!used.Add(candidate)) continue;
+            if (!used.TryAdd(candidate, directory, out stored)) continue;
             next[(name, directory)] = n + 1;
-            return directory ? candidate : candidate + ";1";
+            return stored;
         }
     }
 
@@ -114,7 +184,7 @@ internal static class IsoNaming
     }
 
     /// <summary>ECMA-119 9.3 order: names padded with spaces, then extensions padded with spaces, then versions descending.</summary>
-    public static int Compare(string a, string b)
+    public static int Compare(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
     {
         Split(a, out var an, out var ae, out var av);
         Split(b, out var bn, out var be, out var bv);
@@ -125,9 +195,9 @@ internal static class IsoNaming
         return -ComparePadded(av, bv);
     }
 
-    private static void Split(string s, out ReadOnlySpan<char> name, out ReadOnlySpan<char> ext, out ReadOnlySpan<char> version)
+    private static void Split(ReadOnlySpan<char> s, out ReadOnlySpan<char> name, out ReadOnlySpan<char> ext, out ReadOnlySpan<char> version)
     {
-        var span = s.AsSpan();
+        var span = s;
         int semi = span.LastIndexOf(';');
         version = semi < 0 ? [] : span[(semi + 1)..];
         if (semi >= 0) span = span[..semi];
@@ -147,9 +217,23 @@ internal static class IsoNaming
         return 0;
     }
 
-    /// <summary>Sorts one directory's named entries into ISO 9660 record order.</summary>
-    public static void SortIso(List<IsoNode> children) => children.Sort(static (x, y) => Compare(x.IsoName, y.IsoName));
+    /// <summary>The indices of one directory's named entries in ISO 9660 record order (ties in the order added).</summary>
+    public static int[] IsoOrder(IsoEntries children) => Order(children, joliet: false);
 
-    /// <summary>Sorts one directory's named entries into Joliet record order (the same rule over UCS-2 code units).</summary>
-    public static void SortJoliet(List<IsoNode> children) => children.Sort(static (x, y) => Compare(x.JolietName, y.JolietName));
+    /// <summary>The indices of one directory's named entries in Joliet record order (the same rule over UCS-2 code units; ties in the order added).</summary>
+    public static int[] JolietOrder(IsoEntries children) => Order(children, joliet: true);
+
+    private static int[] Order(IsoEntries children, bool joliet)
+    {
+        var order = new int[children.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (x, y) =>
+        {
+            int c = joliet
+                ? Compare(children.Text(children[x].JolietName), children.Text(children[y].JolietName))
+                : Compare(children.Text(children[x].IsoName), children.Text(children[y].IsoName));
+            return c != 0 ? c : x.CompareTo(y);
+        });
+        return order;
+    }
 }

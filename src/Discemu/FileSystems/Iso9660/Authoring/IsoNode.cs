@@ -13,10 +13,11 @@ internal enum IsoNodeKind : byte
 }
 
 /// <summary>
-/// One entry of the tree to author: its attributes and where its content is on the host, never the content
-/// itself, plus the layout the planner assigns. Directories stay in memory for the whole run; the other entries
-/// live in the <see cref="IsoSpill"/> file and are read back as short-lived nodes, one directory at a time
-/// (see <see cref="IsoTree.Children"/>), so memory does not grow with the number of files.
+/// A directory of the tree to author, or an entry added in memory (a graft point's file, the boot catalog): its
+/// attributes and where its content is on the host, never the content itself, plus the layout the planner assigns.
+/// Directories stay in memory for the whole run; the other entries live in the <see cref="IsoSpill"/> file and are
+/// read back one directory at a time as compact <see cref="IsoEntry"/> structs (see <see cref="IsoTree.Children"/>),
+/// so memory does not grow with the number of files.
 /// </summary>
 internal sealed class IsoNode
 {
@@ -24,17 +25,8 @@ internal sealed class IsoNode
     public required IsoNodeKind Kind { get; init; }
     public IsoNode? Parent { get; set; }
 
-    /// <summary>The host path: given, or the host directory joined with <see cref="Name"/> (made when asked, not kept).</summary>
-    public string? HostPath
-    {
-        get => _hostDir is null ? _hostPath : Path.Join(_hostDir, Name);
-        init => _hostPath = value;
-    }
-
-    /// <summary>The host directory of a spilled entry (shared by the entries of its run), its host path being this joined with its name.</summary>
-    public string? HostDir { init => _hostDir = value; }
-
-    private readonly string? _hostPath, _hostDir;
+    /// <summary>The host path (null for directories made up by graft points and for the boot catalog).</summary>
+    public string? HostPath { get; init; }
     public long Size { get; set; }
     public long ModifiedSeconds { get; set; }
     public long AccessedSeconds { get; set; }
@@ -77,11 +69,6 @@ internal sealed class IsoNode
     /// <summary>Directories: the number in the ISO 9660 and Joliet path tables (1 = root).</summary>
     public ushort DirNumber { get; set; }
     public ushort JolietDirNumber { get; set; }
-
-    /// <summary>The Rock Ridge continuation area of this node's record (and of a directory's "." record for the root): block, offset, length.</summary>
-    public uint CeBlock { get; set; }
-    public ushort CeOffset { get; set; }
-    public ushort CeLength { get; set; }
 
     /// <summary>Directories: the entries, as spilled runs of records plus entries added in memory (graft points, the boot catalog).</summary>
     public IsoDirectoryState? Dir { get; set; }

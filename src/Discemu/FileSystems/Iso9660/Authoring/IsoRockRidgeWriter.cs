@@ -22,7 +22,7 @@ internal enum SuRole
 internal static class IsoRockRidgeWriter
 {
     public const int CeLength = 28;
-    private const int MaxContinuationArea = IsoConstants.SectorSize;
+    public const int MaxContinuationArea = IsoConstants.SectorSize;
     private const int MaxNmChunk = 250;
     private const int MaxSlEntry = 255;
     private const int MaxComponent = 200;
@@ -31,40 +31,46 @@ internal static class IsoRockRidgeWriter
     private static readonly byte[] ErDescriptor = "THE IEEE 1282 PROTOCOL PROVIDES SUPPORT FOR POSIX FILE SYSTEM SEMANTICS."u8.ToArray();
     private static readonly byte[] ErSource = "PLEASE CONTACT THE IEEE STANDARDS DEPARTMENT, PISCATAWAY, NJ, USA FOR THE 1282 SPECIFICATION."u8.ToArray();
 
-    /// <summary>The entries of a record, in order.</summary>
-    public static List<byte[]> Entries(IsoNode node, SuRole role, bool isRoot, bool rational)
+    /// <summary>
+    /// The entries of a record, in order, for <paramref name="e"/> (texts in <paramref name="texts"/>; the name and
+    /// link target are used for <see cref="SuRole.Entry"/> records only).
+    /// </summary>
+    public static List<byte[]> Entries(in IsoEntry e, IsoEntries texts, SuRole role, bool isRoot, bool rational)
     {
         var list = new List<byte[]>(6);
         if (role == SuRole.Self && isRoot) list.Add(Sp());
-        list.Add(Px(node, rational));
-        list.Add(Tf(node));
+        list.Add(Px(e, rational));
+        list.Add(Tf(e));
         if (role == SuRole.Entry)
         {
-            AddNm(list, node.Name);
-            if (node.Kind == IsoNodeKind.Symlink) AddSl(list, node.LinkTarget ?? "");
-            if (node.Kind == IsoNodeKind.Special && (node.Mode & 0xF000) is 0x2000 or 0x6000) list.Add(Pn(node.DeviceNumber));
+            AddNm(list, texts.Text(e.Name));
+            if (e.Kind == IsoNodeKind.Symlink) AddSl(list, new string(texts.Text(e.Target)));
+            if (e.Kind == IsoNodeKind.Special && (e.Mode & 0xF000) is 0x2000 or 0x6000) list.Add(Pn(e.Device));
         }
         if (role == SuRole.Self && isRoot) list.Add(Er());
         return list;
     }
 
+    /// <summary>What the "." and ".." records for <paramref name="dir"/> carry: its attributes, link count and serial number.</summary>
+    public static IsoEntry Attributes(IsoNode dir) => new()
+    {
+        Kind = dir.Kind, Mode = dir.Mode, Uid = dir.Uid, Gid = dir.Gid, Links = dir.Links, Inode = dir.Inode,
+        Modified = dir.ModifiedSeconds, Accessed = dir.AccessedSeconds, Changed = dir.ChangedSeconds,
+    };
+
     /// <summary>
     /// Splits <paramref name="entries"/> between a record with <paramref name="available"/> bytes of System Use
     /// and one continuation area: returns how many entries stay in the record, their bytes (with a CE entry when
-    /// some move) and the continuation area's bytes (0 when none).
+    /// some move) and the continuation area's bytes (0 when none; more than <see cref="MaxContinuationArea"/> does not fit).
     /// </summary>
-    /// <exception cref="UnsupportedFeatureException">The entries need more than one 2 KiB continuation area.</exception>
-    public static (int Inline, int InlineBytes, int ContinuationBytes) Pack(List<byte[]> entries, int available, IsoNode node)
+    public static (int Inline, int InlineBytes, int ContinuationBytes) Pack(List<byte[]> entries, int available)
     {
         int total = 0;
         foreach (var e in entries) total += e.Length;
         if (total <= available) return (entries.Count, total, 0);
         int used = 0, i = 0;
         while (i < entries.Count && used + entries[i].Length <= available - CeLength) used += entries[i++].Length;
-        int rest = total - used;
-        if (rest > MaxContinuationArea)
-            throw new UnsupportedFeatureException($"The Rock Ridge data of '{node.TreePath}' ({total} bytes) needs more than one 2 KiB continuation area.", node.HostPath);
-        return (i, used + CeLength, rest);
+        return (i, used + CeLength, total - used);
     }
 
     /// <summary>Writes the record's System Use bytes: the first <paramref name="inline"/> entries, then CE when some are left.</summary>
@@ -123,7 +129,7 @@ internal static class IsoRockRidgeWriter
         return e;
     }
 
-    private static byte[] Px(IsoNode node, bool rational)
+    private static byte[] Px(in IsoEntry node, bool rational)
     {
         var e = new byte[44];
         Header(e, "PX", 44);
@@ -146,14 +152,14 @@ internal static class IsoRockRidgeWriter
         return type | perm;
     }
 
-    private static byte[] Tf(IsoNode node)
+    private static byte[] Tf(in IsoEntry node)
     {
         var e = new byte[5 + 3 * IsoDateTime.ShortLength];
         Header(e, "TF", e.Length);
         e[4] = 0x0E; // modification, access, attribute change
-        IsoDateTimeWriter.WriteShort(e.AsSpan(5), node.ModifiedSeconds);
-        IsoDateTimeWriter.WriteShort(e.AsSpan(12), node.AccessedSeconds);
-        IsoDateTimeWriter.WriteShort(e.AsSpan(19), node.ChangedSeconds);
+        IsoDateTimeWriter.WriteShort(e.AsSpan(5), node.Modified);
+        IsoDateTimeWriter.WriteShort(e.AsSpan(12), node.Accessed);
+        IsoDateTimeWriter.WriteShort(e.AsSpan(19), node.Changed);
         return e;
     }
 
@@ -166,9 +172,10 @@ internal static class IsoRockRidgeWriter
         return e;
     }
 
-    private static void AddNm(List<byte[]> list, string name)
+    private static void AddNm(List<byte[]> list, ReadOnlySpan<char> name)
     {
-        var bytes = Encoding.UTF8.GetBytes(name);
+        var bytes = new byte[Encoding.UTF8.GetByteCount(name)];
+        Encoding.UTF8.GetBytes(name, bytes);
         int pos = 0;
         do
         {

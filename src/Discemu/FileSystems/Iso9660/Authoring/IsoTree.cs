@@ -41,47 +41,65 @@ internal sealed class IsoTree : IDisposable
     /// <summary>Records that entry <paramref name="index"/> of spilled run <paramref name="run"/> is in a hard-link group.</summary>
     public void AddLink(int run, int index, IsoLinkGroup group, bool first) => _links[(run, index)] = (group, first);
 
-    /// <summary>The entries of <paramref name="dir"/> in no particular order, their parent set; directories are the tree's own nodes, the others new ones.</summary>
-    public List<IsoNode> Children(IsoNode dir)
+    /// <summary>
+    /// The entries of <paramref name="dir"/> in the order they were added (directories carry their node, whose
+    /// parent becomes <paramref name="dir"/>; merged directories are left out).
+    /// </summary>
+    public IsoEntries Children(IsoNode dir)
     {
         var state = dir.Dir!;
         int count = 0;
-        foreach (var part in state.Parts) count += part is IsoSpill.Run r ? r.Count : 1;
-        // While a large directory is worked on, its nodes survive every collection: they reach the oldest
-        // generation, where garbage piles up, and the collector, seeing so much survive, lets the youngest
-        // generation grow to tens of MiB for the rest of the run. A full collection before a large directory is
-        // read and again before the next directory after it keeps the heap at about one large directory and the
-        // young generation small. It costs milliseconds (little is live), the reading more.
+        long bytes = 0;
+        foreach (var part in state.Parts)
+            (count, bytes) = part is IsoSpill.Run r ? (count + r.Count, bytes + r.Length) : (count + 1, bytes + 64);
+        // While a large directory is worked on, its entries survive every collection: they reach the oldest
+        // generation, where garbage piles up until a full collection. A full collection before a large directory is
+        // read and again before the next directory after it keeps the heap at about one large directory. It costs
+        // milliseconds (little is live), the reading more.
         bool large = count >= LargeDirectory;
         if (large || _afterLarge) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         _afterLarge = large;
-        var list = new List<IsoNode>(count);
+        // The records' bytes bound their names' characters, and their fixed fields (about 50 bytes) leave room for the
+        // ISO 9660 identifiers the planner adds (up to 33 characters; Joliet identifiers mostly share the names).
+        var entries = new IsoEntries(dir, count, (int)Math.Min(bytes, Array.MaxLength));
         foreach (var part in state.Parts)
         {
             if (part is IsoNode node)
             {
-                Add(node);
+                AddNode(node);
                 continue;
             }
             var run = (IsoSpill.Run)part;
-            foreach (var n in Spill.Read(run, _dirs, (n, i) =>
-                     {
-                         if (_links.TryGetValue((run.Id, i), out var l)) (n.LinkGroup, n.LinkFirst) = (l.Group, l.First);
-                     }))
-                Add(n);
+            Spill.Read(run, entries, id => AddNode(_dirs[id]), (index, i) =>
+            {
+                if (_links.TryGetValue((run.Id, i), out var l)) (entries[index].LinkGroup, entries[index].LinkFirst) = (l.Group, l.First);
+            });
         }
-        return list;
+        return entries;
 
-        void Add(IsoNode n)
+        void AddNode(IsoNode n)
         {
             if (n.Dir?.MergedInto is not null) return;
             n.Parent = dir;
-            list.Add(n);
+            entries.AddNode(n);
         }
     }
 
-    /// <summary>The entry of <paramref name="dir"/> named <paramref name="name"/>, if any.</summary>
-    public IsoNode? Find(IsoNode dir, string name) => Children(dir).Find(c => c.Name == name);
+    /// <summary>The directory of <paramref name="dir"/> named <paramref name="name"/>, if any.</summary>
+    public IsoNode? FindDirectory(IsoNode dir, string name)
+    {
+        var entries = Children(dir);
+        int i = entries.IndexOf(name);
+        return i >= 0 && entries[i].IsDirectory ? entries[i].Node : null;
+    }
+
+    /// <summary>The entry of <paramref name="dir"/> named <paramref name="name"/> as a node (see <see cref="IsoEntries.ToNode"/>), if any.</summary>
+    public IsoNode? Find(IsoNode dir, string name)
+    {
+        var entries = Children(dir);
+        int i = entries.IndexOf(name);
+        return i >= 0 ? entries.ToNode(i) : null;
+    }
 
     public void Dispose() => Spill.Dispose();
 }

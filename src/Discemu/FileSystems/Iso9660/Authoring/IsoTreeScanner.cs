@@ -101,14 +101,17 @@ internal sealed class IsoTreeScanner
     /// <summary>Moves <paramref name="from"/>'s entries into <paramref name="into"/>; directories on both sides merge.</summary>
     private void Merge(IsoNode into, IsoNode from, string where)
     {
-        var existing = new Dictionary<string, IsoNode>(StringComparer.Ordinal);
-        foreach (var e in _tree.Children(into)) existing[e.Name] = e;
+        var existing = new Dictionary<string, IsoNode?>(StringComparer.Ordinal);
+        var intoEntries = _tree.Children(into);
+        for (int i = 0; i < intoEntries.Count; i++) existing[intoEntries.Name(i)] = intoEntries[i].IsDirectory ? intoEntries[i].Node : null;
         var merges = new List<(IsoNode Into, IsoNode From)>();
-        foreach (var c in _tree.Children(from))
+        var fromEntries = _tree.Children(from);
+        for (int i = 0; i < fromEntries.Count; i++)
         {
-            if (!existing.TryGetValue(c.Name, out var e)) continue;
-            if (e.IsDirectory && c.IsDirectory) merges.Add((e, c));
-            else throw new BadArgumentException($"Name clash: two sources map to '{(where == "/" ? "" : where)}/{c.Name}'.");
+            string name = fromEntries.Name(i);
+            if (!existing.TryGetValue(name, out var e)) continue;
+            if (e is not null && fromEntries[i].IsDirectory) merges.Add((e, fromEntries[i].Node!));
+            else throw new BadArgumentException($"Name clash: two sources map to '{(where == "/" ? "" : where)}/{name}'.");
         }
         // The spilled runs move as they are; a merged directory's entry is left out of them (MergedInto).
         foreach (var (e, c) in merges) c.Dir!.MergedInto = e;
@@ -174,23 +177,31 @@ internal sealed class IsoTreeScanner
         return (g, true);
     }
 
+    private static IsoNodeKind KindOf(HostStat stat) => (stat.Mode & 0xF000) switch
+    {
+        0x4000 => IsoNodeKind.Directory,
+        0x8000 => IsoNodeKind.File,
+        0xA000 => IsoNodeKind.Symlink,
+        _ => IsoNodeKind.Special,
+    };
+
+    /// <summary>The modification, access and change times to record.</summary>
+    private (long Modified, long Accessed, long Changed) Times(HostStat stat)
+    {
+        long m = Clamp(stat.ModifiedSeconds);
+        // Reading a file changes its access time, a chmod its change time: reproducible images record the modification time for both.
+        return _options.SourceDateEpoch is null ? (m, stat.AccessedSeconds, stat.ChangedSeconds) : (m, m, m);
+    }
+
     /// <summary>A node for a host path, without its children.</summary>
     private IsoNode MakeNode(string name, string hostPath, HostStat stat)
     {
-        var kind = (stat.Mode & 0xF000) switch
-        {
-            0x4000 => IsoNodeKind.Directory,
-            0x8000 => IsoNodeKind.File,
-            0xA000 => IsoNodeKind.Symlink,
-            _ => IsoNodeKind.Special,
-        };
+        var kind = KindOf(stat);
+        var (m, a, c) = Times(stat);
         var node = new IsoNode
         {
             Name = name, Kind = kind, HostPath = hostPath, Size = kind == IsoNodeKind.File ? stat.Size : 0,
-            ModifiedSeconds = Clamp(stat.ModifiedSeconds),
-            // Reading a file changes its access time, a chmod its change time: reproducible images record the modification time for both.
-            AccessedSeconds = _options.SourceDateEpoch is null ? stat.AccessedSeconds : Clamp(stat.ModifiedSeconds),
-            ChangedSeconds = _options.SourceDateEpoch is null ? stat.ChangedSeconds : Clamp(stat.ModifiedSeconds),
+            ModifiedSeconds = m, AccessedSeconds = a, ChangedSeconds = c,
             Mode = stat.Mode, Uid = stat.Uid, Gid = stat.Gid, DeviceNumber = stat.DeviceNumber,
             HostId = (stat.Device, stat.Inode),
             LinkTarget = kind == IsoNodeKind.Symlink ? new FileInfo(hostPath).LinkTarget ?? "" : null,
@@ -234,44 +245,48 @@ internal sealed class IsoTreeScanner
         }
     }
 
-    /// <summary>Reads one directory, spills its entries and returns its subdirectories.</summary>
+    /// <summary>
+    /// Reads one directory and spills its entries as they are read (only its subdirectories become nodes, which it
+    /// returns): a directory of any size costs one record buffer.
+    /// </summary>
     private List<IsoNode> ScanLevelDirectory(IsoNode dir, List<LinkCandidate> candidates)
     {
-        var children = ScanChildren(dir.HostPath!);
-        var subdirs = new List<IsoNode>();
+        string hostDir = dir.HostPath!;
         var key = dir.Dir!.ScanKey;
-        for (int i = 0; i < children.Count; i++)
-            if (children[i].IsDirectory)
-            {
-                children[i].Parent = dir;
-                _tree.AddDirectory(children[i], [.. key, i]);
-                subdirs.Add(children[i]);
-            }
-        var run = _tree.Spill.Append(children, dir.HostPath!, static d => d.Dir!.Id);
-        dir.Dir.Parts.Add(run);
-        for (int i = 0; i < children.Count; i++)
-        {
-            var c = children[i];
-            if (c.Kind != IsoNodeKind.File || c.Links <= 1) continue;
-            lock (candidates) candidates.Add(new LinkCandidate([.. key, i], run.Id, i, c.HostId));
-        }
-        return subdirs;
-    }
-
-    private List<IsoNode> ScanChildren(string dir)
-    {
-        var names = new FileSystemEnumerable<string>(dir, static (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
+        var names = new FileSystemEnumerable<string>(hostDir, static (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
             new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false });
-        var list = new List<IsoNode>();
+        var records = _tree.Spill.Builder();
+        var subdirs = new List<IsoNode>();
+        var linked = new List<(int Index, (ulong, ulong) HostId)>();
         foreach (string name in names)
         {
-            string path = Path.Join(dir, name);
+            string path = Path.Join(hostDir, name);
             if (!_exclude.IsEmpty && _exclude.Matches(name, path)) continue;
             var stat = StatOf(path) ?? throw new ImageAccessException($"Cannot read the attributes of '{path}'.", path);
-            var child = MakeNode(name, path, stat);
-            if (!_hidden.IsEmpty && _hidden.Matches(name, path)) child.Hidden = true;
-            list.Add(child);
+            bool hidden = !_hidden.IsEmpty && _hidden.Matches(name, path);
+            int index = records.Count;
+            var kind = KindOf(stat);
+            if (kind == IsoNodeKind.Directory)
+            {
+                var child = MakeNode(name, path, stat);
+                child.Hidden = hidden;
+                child.Parent = dir;
+                _tree.AddDirectory(child, [.. key, index]);
+                subdirs.Add(child);
+                records.AddDirectory(child.Dir!.Id);
+                continue;
+            }
+            bool candidate = kind == IsoNodeKind.File && stat.Links > 1 && stat.Inode != 0;
+            if (candidate) linked.Add((index, (stat.Device, stat.Inode)));
+            var (m, a, c) = Times(stat);
+            records.AddEntry(name, kind, hidden, candidate, kind == IsoNodeKind.File ? stat.Size : 0, m, a, c, stat.Mode, stat.Uid, stat.Gid,
+                stat.DeviceNumber, kind == IsoNodeKind.Symlink ? new FileInfo(path).LinkTarget ?? "" : null);
         }
-        return list;
+        var run = _tree.Spill.Append(records, hostDir);
+        dir.Dir.Parts.Add(run);
+        if (linked.Count > 0)
+            lock (candidates)
+                foreach (var (index, id) in linked) candidates.Add(new LinkCandidate([.. key, index], run.Id, index, id));
+        return subdirs;
     }
 }

@@ -216,4 +216,48 @@ public sealed class IsoAuthorInteropTests : IDisposable
             using (jfs) Assert.Equal(6, jfs.ListDirectory(jfs.Root).Select(e => e.Name).Distinct().Count());
         }
     }
+
+    [Fact]
+    public void LargeMergedDirectoryWithClashesKeepsEveryNameInAllThreeTrees()
+    {
+        // More entries than a large directory (2048), from two sources merging into one directory (two spilled runs):
+        // names that clash after the 30-character ISO 9660 cut, names with characters Joliet replaces, names past
+        // the Joliet limit that clash after its cut, non-ASCII names, and names Joliet keeps as they are.
+        string a = _dir.File("big-a"), b = _dir.File("big-b"), all = _dir.File("big-all");
+        foreach (var d in new[] { a, b, all }) Directory.CreateDirectory(d);
+        var names = new List<string>();
+        for (int i = 0; i < 1500; i++) names.Add($"gcloud_alpha_compute_instances_{i:D4}_create.1.gz");
+        for (int i = 0; i < 400; i++) names.Add($"w*e:i?r;d{i}.txt");
+        for (int i = 0; i < 300; i++) names.Add(new string('j', 70) + $"{i}.txt");
+        for (int i = 0; i < 100; i++) names.Add($"ñandú-日本-{i}.txt");
+        for (int i = 0; i < names.Count; i++)
+        {
+            File.WriteAllText(Path.Join(i % 2 == 0 ? a : b, names[i]), names[i]);
+            File.WriteAllText(Path.Join(all, names[i]), names[i]);
+        }
+        string iso = Iso(new IsoAuthorOptions { Sources = [a, b] });
+        var (image, fs) = Open(iso);
+        using (image)
+        using (fs)
+        {
+            AssertSame(HostSnapshot(all, times: false), FsSnapshot(fs, times: false));
+            Assert.Equal(OurLsdl(fs), XorrisoLsdl(iso));
+        }
+        var isoNames = Isoinfo(iso).Select(l => l.Name).ToList();
+        Assert.Equal(names.Count, isoNames.Count);
+        Assert.Equal(names.Count, isoNames.Distinct().Count());
+        var (jimage, jfs) = Open(iso, names: "joliet");
+        using (jimage)
+        using (jfs)
+        {
+            var joliet = jfs.ListDirectory(jfs.Root).Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+            Assert.Equal(names.Count, joliet.Count);
+            // Names Joliet allows, within its 64 characters, are kept as they are; the others are mapped.
+            foreach (var n in names.Where(n => n.Length <= 62 && n.IndexOfAny(['*', ':', '?', ';']) < 0)) Assert.Contains(n, joliet);
+            Assert.Contains("w_e_i_r_d7.txt", joliet);
+            // The cut long names are unique and within the limit.
+            Assert.All(joliet, n => Assert.True(n.Length <= 62, n));
+        }
+        AssertCheckMediaGood(iso);
+    }
 }
