@@ -23,12 +23,13 @@ internal static class MountCommand
         var allowOther = new Option<bool>("--allow-other") { Description = "Let other users access the mount (allow_other)" };
         var threads = new Option<int?>("--threads") { Description = "Request threads (default: twice the processor count, 4 to 16)", HelpName = "N" };
         var daemon = new Option<bool>("--daemon") { Description = "Run in the background: return once mounted (printing the mounted line); the background process serves until unmounted" };
+        var noAutoUnmount = new Option<bool>("--no-auto-unmount") { Description = "Do not have fusermount3 unmount should discemu be killed (by default a killed mount leaves no dead mount point)" };
         var directIo = new Option<bool>("--direct-io") { Description = "Read-only mounts: no FUSE page cache (large sequential reads get faster, small ones slower; shared mmap fails)" };
         var image = CommonOptions.File("IMAGE[:N]");
         var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "An existing directory" };
         var cmd = new Command("mount", "Mount the file system in an image (or with --raw the image's disk) through FUSE; runs until unmounted")
         {
-            readOnly, raw, overlay, allowOther, threads, daemon, directIo, image, mountPoint,
+            readOnly, raw, overlay, allowOther, threads, daemon, directIo, noAutoUnmount, image, mountPoint,
         };
         common.AddTo(cmd);
         cmd.SetAction(parse => ctx.Guard(() =>
@@ -95,6 +96,7 @@ internal static class MountCommand
                     AllowOther = parse.GetValue(allowOther),
                     Threads = parse.GetValue(threads) ?? new FuseMountOptions().Threads,
                     DirectIo = parse.GetValue(directIo),
+                    AutoUnmount = !parse.GetValue(noAutoUnmount),
                     Log = ctx.Debug ? line => { lock (ctx.Err) ctx.Err.WriteLine($"{Cli.ToolName}: {line}"); } : null,
                 };
                 using var server = FuseServer.Mount(view, target, options);

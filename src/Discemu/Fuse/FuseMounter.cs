@@ -33,10 +33,10 @@ internal static unsafe class FuseMounter
     /// <exception cref="BadArgumentException">allow_other is asked but /etc/fuse.conf does not permit it to users.</exception>
     /// <exception cref="UnsupportedFeatureException">fusermount3 is not installed.</exception>
     /// <exception cref="ImageAccessException">fusermount3 refused or failed.</exception>
-    public static int MountWithFusermount(string mountPoint, FuseMountOptions options, bool writable)
+    public static (int Fd, Watcher? Watcher) MountWithFusermount(string mountPoint, FuseMountOptions options, bool writable)
     {
-        if (options.AllowOther && !UserMayAllowOther()) throw new BadArgumentException($"--allow-other needs the line '{UserAllowOther}' in /etc/fuse.conf when not mounting as root.", mountPoint);
-        string mountOptions = MountOptions(options.Source, writable, options.AllowOther);
+        if (options.AllowOther && FuseNative.GetEuid() != 0 && !UserMayAllowOther()) throw new BadArgumentException($"--allow-other needs the line '{UserAllowOther}' in /etc/fuse.conf when not mounting as root.", mountPoint);
+        string mountOptions = MountOptions(options.Source, writable, options.AllowOther, options.AutoUnmount);
         int* pair = stackalloc int[2];
         int* errPipe = stackalloc int[2];
         if (FuseNative.SocketPair(FuseNative.AfUnix, FuseNative.SockStream | FuseNative.SockCloExec, 0, pair) != 0) throw CallFailed("socketpair", mountPoint);
@@ -51,7 +51,7 @@ internal static unsafe class FuseMounter
         // is duplicated onto a number above all four (dup2 clears close-on-exec), and the pipe becomes its stderr.
         int commFd = Math.Max(Math.Max(pair[0], pair[1]), Math.Max(errPipe[0], errPipe[1])) + 1;
         int rc = FuseNative.Spawn(Fusermount, [Fusermount, "-o", mountOptions, "--", mountPoint], Environment(commFd),
-            [(pair[1], commFd), (errPipe[1], 2)], out int pid);
+            [(pair[1], commFd), (errPipe[1], 2)], out int pid, nullStdio: true);
         FuseNative.Close(pair[1]);
         FuseNative.Close(errPipe[1]);
         if (rc != 0)
@@ -66,14 +66,23 @@ internal static unsafe class FuseMounter
         {
             fd = ReceiveDescriptor(pair[0]);
         }
-        finally
+        catch
         {
             FuseNative.Close(pair[0]);
+            FuseNative.Close(errPipe[0]);
+            throw;
         }
+        if (fd >= 0 && options.AutoUnmount)
+        {
+            // Mounted; fusermount3 stays, watching its end of the socket (it keeps the pipe open too: not read to the end).
+            FuseNative.Close(errPipe[0]);
+            return (fd, new Watcher(pid, pair[0]));
+        }
+        FuseNative.Close(pair[0]);
         string err = ReadAll(errPipe[0]);
         FuseNative.Close(errPipe[0]);
         int exit = FuseNative.WaitExit(pid);
-        if (fd >= 0 && exit is 0 or -1) return fd; // -1: reaped by someone else; the descriptor says it mounted
+        if (fd >= 0 && exit is 0 or -1) return (fd, null); // -1: reaped by someone else; the descriptor says it mounted
         if (fd >= 0) FuseNative.Close(fd);
         throw new ImageAccessException(MountFailure(err, exit), mountPoint);
     }
@@ -124,8 +133,26 @@ internal static unsafe class FuseMounter
         }
     }
 
-    /// <summary>The -o list: source, subtype, permissions by the kernel, read-only, allow_other. Commas and backslashes in the source are escaped.</summary>
-    internal static string MountOptions(string source, bool writable, bool allowOther)
+    /// <summary>
+    /// A fusermount3 started with <c>auto_unmount</c>: it unmounts once its end of the socket pair sees this process's
+    /// end close, which the kernel does however this process ends.
+    /// </summary>
+    internal sealed class Watcher(int pid, int socket)
+    {
+        private int _socket = socket;
+
+        /// <summary>Closes this process's end (after its own unmount) and reaps fusermount3, waiting at most a few seconds.</summary>
+        public void Release()
+        {
+            int s = Interlocked.Exchange(ref _socket, -1);
+            if (s < 0) return;
+            FuseNative.Close(s);
+            FuseNative.WaitExit(pid, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    /// <summary>The -o list: source, subtype, permissions by the kernel, read-only, allow_other, auto_unmount. Commas and backslashes in the source are escaped.</summary>
+    internal static string MountOptions(string source, bool writable, bool allowOther, bool autoUnmount = false)
     {
         var sb = new StringBuilder("fsname=");
         foreach (char c in source)
@@ -136,6 +163,7 @@ internal static unsafe class FuseMounter
         sb.Append(",subtype=discemu,default_permissions");
         if (!writable) sb.Append(",ro");
         if (allowOther) sb.Append(",allow_other");
+        if (autoUnmount) sb.Append(",auto_unmount");
         return sb.ToString();
     }
 

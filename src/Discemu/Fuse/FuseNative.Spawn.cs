@@ -18,7 +18,7 @@ internal static unsafe partial class FuseNative
     private const short PosixSpawnSetSigDef = 0x04;
     private const short PosixSpawnSetSigMask = 0x08;
     private const short PosixSpawnSetSid = 0x80;
-    private const int ORdOnly = 0;
+    private const int ORdOnly = 0, OWrOnly = 1;
 
     /// <summary>Bytes reserved for the opaque posix_spawn types (glibc: file actions 80, attributes 336, sigset_t 128).</summary>
     private const int FileActionsWords = 64;
@@ -123,10 +123,12 @@ internal static unsafe partial class FuseNative
     /// ("NAME=value"), an empty signal mask and SIGPIPE back to its default action; in the child each
     /// <c>From</c> descriptor of <paramref name="dups"/> is duplicated onto <c>To</c> (so it survives exec even when
     /// the original is close-on-exec), in order. With <paramref name="detach"/> the child starts a new session
-    /// (setsid: no controlling terminal) and reads its standard input from /dev/null. Returns 0 and the pid, or the
-    /// error number posix_spawnp returned.
+    /// (setsid: no controlling terminal) and reads its standard input from /dev/null; with <paramref name="nullStdio"/>
+    /// its standard input and output are /dev/null (a child that outlives a command must not hold the command's
+    /// output open). Returns 0 and the pid, or the error number posix_spawnp returned.
     /// </summary>
-    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> environment, ReadOnlySpan<(int From, int To)> dups, out int pid, bool detach = false)
+    public static int Spawn(string file, IReadOnlyList<string> argv, IReadOnlyList<string> environment, ReadOnlySpan<(int From, int To)> dups, out int pid,
+        bool detach = false, bool nullStdio = false)
     {
         ulong* fileActions = stackalloc ulong[FileActionsWords];
         ulong* attributes = stackalloc ulong[SpawnAttrWords];
@@ -146,7 +148,8 @@ internal static unsafe partial class FuseNative
                 rc = FileActionsAddDup2(fileActions, from, to);
                 if (rc != 0) return Fail(rc, out pid);
             }
-            if (detach && (rc = FileActionsAddOpen(fileActions, 0, "/dev/null", ORdOnly, 0)) != 0) return Fail(rc, out pid);
+            if ((detach || nullStdio) && (rc = FileActionsAddOpen(fileActions, 0, "/dev/null", ORdOnly, 0)) != 0) return Fail(rc, out pid);
+            if (nullStdio && (rc = FileActionsAddOpen(fileActions, 1, "/dev/null", OWrOnly, 0)) != 0) return Fail(rc, out pid);
             rc = SpawnAttrInit(attributes);
             if (rc != 0) return Fail(rc, out pid);
             attributesReady = true;
@@ -195,6 +198,26 @@ internal static unsafe partial class FuseNative
         }
         array[values.Count] = null;
         return array;
+    }
+
+    private const int WNoHang = 1;
+
+    /// <summary>
+    /// Waits at most <paramref name="timeout"/> for child <paramref name="pid"/>: its exit code, 128+signal when
+    /// killed, -1 when it was already reaped elsewhere, null when it is still running (left to run, unreaped).
+    /// </summary>
+    public static int? WaitExit(int pid, TimeSpan timeout)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int status;
+        while (true)
+        {
+            int r = WaitPid(pid, &status, WNoHang);
+            if (r == pid) return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+            if (r < 0 && LastErrno != Errno.EINTR) return -1;
+            if (sw.Elapsed >= timeout) return null;
+            Thread.Sleep(10);
+        }
     }
 
     /// <summary>Waits for child <paramref name="pid"/>; its exit code, 128+signal when killed, or -1 when it was already reaped elsewhere.</summary>

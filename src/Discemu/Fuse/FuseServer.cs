@@ -35,6 +35,14 @@ internal sealed record FuseMountOptions
     /// round trip each) and shared mmap(2) of those files fails (ENODEV; private mappings, e.g. executables, work).
     /// </summary>
     public bool DirectIo { get; init; }
+
+    /// <summary>
+    /// Leave no dead mount behind should this process die without unmounting (SIGKILL, a crash): the mount is made by
+    /// fusermount3 with <c>auto_unmount</c> (for root too), which stays running, watching a socket only this process
+    /// holds, and unmounts (lazily) once it closes. Root without fusermount3 mounts with mount(2) and without this
+    /// guard (said through <see cref="Log"/>).
+    /// </summary>
+    public bool AutoUnmount { get; init; }
 }
 
 /// <summary>
@@ -53,6 +61,7 @@ internal sealed partial class FuseServer : IDisposable
     private readonly uint _uid;
     private readonly uint _gid;
     private readonly bool _viaFusermount;
+    private FuseMounter.Watcher? _watcher;
     private int _fd;
     private int _running;
     private long _nextHandle;
@@ -102,13 +111,23 @@ internal sealed partial class FuseServer : IDisposable
         string target = Path.GetFullPath(mountPoint);
         if (!Directory.Exists(target)) throw new BadArgumentException("The mount point is not a directory.", mountPoint);
 
-        int fd;
-        bool viaFusermount = FuseNative.GetEuid() != 0;
+        int fd = -1;
+        FuseMounter.Watcher? watcher = null;
+        bool root = FuseNative.GetEuid() == 0;
+        bool viaFusermount = !root || options.AutoUnmount;
         if (viaFusermount)
         {
-            fd = FuseMounter.MountWithFusermount(target, options, view.Writable);
+            try
+            {
+                (fd, watcher) = FuseMounter.MountWithFusermount(target, options, view.Writable);
+            }
+            catch (UnsupportedFeatureException) when (root)
+            {
+                options.Log?.Invoke($"{FuseMounter.Fusermount} is not installed: mounting with mount(2), which cannot unmount should this process be killed");
+                viaFusermount = false;
+            }
         }
-        else
+        if (!viaFusermount)
         {
             fd = FuseNative.Open("/dev/fuse", FuseNative.ORdWr | FuseNative.OCloExec);
             if (fd < 0)
@@ -126,14 +145,14 @@ internal sealed partial class FuseServer : IDisposable
             }
         }
 
-        var server = new FuseServer(view, target, options, fd, viaFusermount);
+        var server = new FuseServer(view, target, options, fd, viaFusermount) { _watcher = watcher };
         server.Start();
         if (!server.WaitForInit())
         {
             server.Dispose();
             throw new ImageAccessException("The kernel did not start the FUSE session.", mountPoint);
         }
-        if (!viaFusermount) RaiseReadahead(target);
+        if (root) RaiseReadahead(target);
         return server;
     }
 
@@ -218,6 +237,7 @@ internal sealed partial class FuseServer : IDisposable
         foreach (var t in _threads) t.Join(TimeSpan.FromSeconds(10));
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0) FuseNative.Close(fd);
+        Interlocked.Exchange(ref _watcher, null)?.Release(); // unmounted already: the watcher finds nothing to do and ends
         foreach (var h in _handles.Values) (h as IDisposable)?.Dispose();
         _handles.Clear();
         _initDone.Dispose();

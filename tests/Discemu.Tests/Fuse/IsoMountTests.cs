@@ -132,4 +132,47 @@ public sealed class IsoMountTests
         Assert.False(FuseTestKit.IsMounted(mnt));
         Assert.Empty(Directory.GetFileSystemEntries(mnt)); // the empty mount point is back
     }
+
+    /// <summary>Waits up to 10 s for nothing to be mounted at <paramref name="mnt"/>.</summary>
+    internal static bool WaitUnmounted(string mnt)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (FuseTestKit.IsMounted(mnt))
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(10)) return false;
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+
+    [Fact]
+    public void SigkillLeavesNoDeadMountUnlessAsked()
+    {
+        FuseTestKit.Require();
+        PeerTools.Require("xorriso");
+        PeerTools.Require("fusermount3");
+        using var dir = new TempDir();
+        string iso = MakeIso(dir);
+        string mnt = dir.File("mnt");
+        Directory.CreateDirectory(mnt);
+        // By default fusermount3 (auto_unmount) watches the mount and unmounts once discemu is gone, however it went.
+        using (var mount = FuseTestKit.StartCli(mnt, "mount", "-r", iso, mnt))
+        {
+            Assert.Contains("readme.txt", FuseTestKit.Sh(mnt, "ls"));
+            mount.Signal("KILL");
+            Assert.True(mount.Process.WaitForExit(30_000));
+            Assert.True(WaitUnmounted(mnt), "the mount outlived discemu");
+            Assert.Empty(Directory.GetFileSystemEntries(mnt));
+        }
+        // --no-auto-unmount: mount(2) as root, and a killed server leaves the dead mount FUSE always leaves.
+        using (var mount = FuseTestKit.StartCli(mnt, "mount", "-r", "--no-auto-unmount", iso, mnt))
+        {
+            mount.Signal("KILL");
+            Assert.True(mount.Process.WaitForExit(30_000));
+            Assert.True(FuseTestKit.IsMounted(mnt));
+            Assert.ThrowsAny<IOException>(() => Directory.GetFileSystemEntries(mnt)); // "Transport endpoint is not connected"
+            Assert.Equal(0, CliHarness.Run("umount", mnt).Code);
+            Assert.False(FuseTestKit.IsMounted(mnt));
+        }
+    }
 }

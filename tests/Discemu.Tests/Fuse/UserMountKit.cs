@@ -106,7 +106,7 @@ internal static class UserMountKit
         return null;
     }
 
-    /// <summary>The processes whose command line names <paramref name="text"/> (a unique mount point).</summary>
+    /// <summary>The processes whose command line names <paramref name="text"/> (a unique mount point), but for the fusermount3 watching a mount.</summary>
     public static List<int> ProcessesNaming(string text)
     {
         var pids = new List<int>();
@@ -115,7 +115,8 @@ internal static class UserMountKit
             if (!int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid == Environment.ProcessId) continue;
             try
             {
-                if (File.ReadAllText(Path.Join(d, "cmdline")).Split('\0').Contains(text) && State(pid) is not ('Z' or 'X' or null)) pids.Add(pid);
+                var args = File.ReadAllText(Path.Join(d, "cmdline")).Split('\0');
+                if (args.Contains(text) && Path.GetFileName(args[0]) != "fusermount3" && State(pid) is not ('Z' or 'X' or null)) pids.Add(pid);
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
