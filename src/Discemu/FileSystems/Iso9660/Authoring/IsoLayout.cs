@@ -104,6 +104,7 @@ internal sealed partial class IsoLayout
     {
         Root.Name = "";
         var queue = new Queue<IsoNode>();
+        var subdirs = new List<IsoNode>(); // one directory's, then kept as an array (none: the shared empty one)
         queue.Enqueue(Root);
         while (queue.Count > 0)
         {
@@ -114,7 +115,7 @@ internal sealed partial class IsoLayout
             var listing = Named(dir, Options.Joliet);
             var children = listing.Entries;
             var state = dir.Dir!;
-            state.IsoSubdirs = [];
+            subdirs.Clear();
             ulong blocks = 0;
             uint inodes = 0;
             foreach (int i in listing.Iso)
@@ -125,7 +126,7 @@ internal sealed partial class IsoLayout
                     var sub = c.Node!;
                     sub.Dir!.BlocksBefore = blocks;
                     sub.Dir.InodesBefore = inodes;
-                    state.IsoSubdirs.Add(sub);
+                    subdirs.Add(sub);
                     queue.Enqueue(sub);
                     continue;
                 }
@@ -139,13 +140,15 @@ internal sealed partial class IsoLayout
                 blocks += (ulong)((c.Size + SectorSize - 1) / SectorSize);
             }
             (state.OwnBlocks, state.OwnInodes) = (blocks, inodes);
-            dir.Links = 2 + (uint)state.IsoSubdirs.Count;
+            state.IsoSubdirs = [.. subdirs];
+            dir.Links = 2 + (uint)subdirs.Count;
             SizeIsoDirectory(dir, listing);
             if (listing.Joliet is { } joliet)
             {
                 dir.JolietDirBytes = DirectoryBytes(JolietRecordLengths(children, joliet));
-                state.JolietSubdirs = [];
-                foreach (int i in joliet) if (children[i].IsDirectory) state.JolietSubdirs.Add(children[i].Node!);
+                subdirs.Clear();
+                foreach (int i in joliet) if (children[i].IsDirectory) subdirs.Add(children[i].Node!);
+                state.JolietSubdirs = [.. subdirs];
             }
         }
         if (Options.Joliet)

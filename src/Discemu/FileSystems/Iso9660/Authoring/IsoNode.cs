@@ -114,7 +114,7 @@ internal sealed class IsoDirectoryState
     /// records (<see cref="IsoSpill.Run"/>, one per scanned host directory, more after merges) and entries held in
     /// memory (<see cref="IsoNode"/>: graft points, single-file sources, the boot catalog).
     /// </summary>
-    public List<object> Parts { get; } = [];
+    public List<object> Parts { get; } = new(1); // mostly one run
 
     /// <summary>Set when a graft point merged this directory into another one: its entry is left out of its parent.</summary>
     public IsoNode? MergedInto { get; set; }
@@ -124,8 +124,8 @@ internal sealed class IsoDirectoryState
 
     // Planner summaries (the counts of the directory's own entries and of its whole subtree).
     /// <summary>Subdirectories in ISO 9660 and Joliet record order.</summary>
-    public List<IsoNode> IsoSubdirs { get; set; } = [];
-    public List<IsoNode> JolietSubdirs { get; set; } = [];
+    public IsoNode[] IsoSubdirs { get; set; } = [];
+    public IsoNode[] JolietSubdirs { get; set; } = [];
 
     /// <summary>Blocks of content and serial numbers of this directory's own files that come before it in its parent's record order.</summary>
     public ulong BlocksBefore { get; set; }
