@@ -81,9 +81,12 @@ internal sealed class IsoEntries(IsoNode owner, int capacity, int textCapacity)
     }
 
     /// <summary>Space for <paramref name="length"/> more characters at the end of the pool; <see cref="Commit"/> keeps them.</summary>
+    /// <exception cref="UnsupportedFeatureException">The pool would exceed the largest array.</exception>
     public Span<char> Reserve(int length)
     {
-        if (_charCount + length > _chars.Length) Array.Resize(ref _chars, (int)Math.Min(Math.Max(_chars.Length + (long)_chars.Length / 2, _charCount + (long)length), Array.MaxLength));
+        long need = _charCount + (long)length;
+        if (need > Array.MaxLength) throw new UnsupportedFeatureException("A directory's names and link targets exceed 2^31 characters.");
+        if (need > _chars.Length) Array.Resize(ref _chars, (int)Math.Min(Math.Max(_chars.Length + (long)_chars.Length / 2, need), Array.MaxLength));
         return _chars.AsSpan(_charCount, length);
     }
 
@@ -117,10 +120,13 @@ internal sealed class IsoEntries(IsoNode owner, int capacity, int textCapacity)
         (e.LinkGroup, e.LinkFirst) = (n.LinkGroup, n.LinkFirst);
     }
 
+    /// <summary>The entry's host name.</summary>
     public string Name(int index) => new(Text(_items[index].Name));
 
+    /// <summary>The entry's ISO 9660 identifier (once named).</summary>
     public string IsoName(int index) => new(Text(_items[index].IsoName));
 
+    /// <summary>The entry's host path (null for directories made up by graft points and for the boot catalog).</summary>
     public string? HostPath(int index)
     {
         ref var e = ref _items[index];

@@ -37,7 +37,7 @@ internal static class IsoNaming
         foreach (int i in byName)
         {
             ref var e = ref children[i];
-            used.Reuse = e.Name;
+            used.Share(e.Name);
             e.JolietName = UniqueJoliet(JolietName(children.Text(e.Name)), used, e.IsDirectory, max, next);
         }
     }
@@ -59,8 +59,8 @@ internal static class IsoNaming
             _set = new HashSet<TextRef>(capacity, _comparer).GetAlternateLookup<ReadOnlySpan<char>>();
         }
 
-        /// <summary>The entry's own name: a free name equal to it is not stored again but shares it.</summary>
-        public TextRef? Reuse { set => _comparer.Reuse = value; }
+        /// <summary>Names the entry's own name: from now on a free name equal to it is not stored again but shares it.</summary>
+        public void Share(TextRef name) => _comparer.Reuse = name;
 
         /// <summary>Takes <paramref name="name"/> when free: stores it (a file's with its version) and returns it in <paramref name="stored"/>.</summary>
         public bool TryAdd(ReadOnlySpan<char> name, bool directory, out TextRef stored)
