@@ -25,8 +25,20 @@ internal sealed class IsoNode
     public required IsoNodeKind Kind { get; init; }
     public IsoNode? Parent { get; set; }
 
-    /// <summary>The host path (null for directories made up by graft points and for the boot catalog).</summary>
-    public string? HostPath { get; init; }
+    /// <summary>
+    /// The host path (null for directories made up by graft points and for the boot catalog): given, or for a
+    /// directory found by the scan its <see cref="ScanParent"/>'s joined with its name, made when asked (not kept).
+    /// </summary>
+    public string? HostPath
+    {
+        get => _hostPath ?? (ScanParent is { } p ? Path.Join(p.HostPath, Name) : null);
+        init => _hostPath = value;
+    }
+
+    private readonly string? _hostPath;
+
+    /// <summary>The directory the scan found this directory in (merges may give it another <see cref="Parent"/>).</summary>
+    public IsoNode? ScanParent { get; init; }
     public long Size { get; set; }
     public long ModifiedSeconds { get; set; }
     public long AccessedSeconds { get; set; }

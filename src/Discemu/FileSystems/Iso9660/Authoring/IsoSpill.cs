@@ -22,10 +22,10 @@ internal sealed class IsoSpill : IDisposable
     private const int ChunkBytes = 256 << 10;
 
     /// <summary>
-    /// A run of records: where its chunks are (records never cross one), how many entries and bytes, and the host
-    /// directory they were scanned from.
+    /// A run of records: where its chunks are (records never cross one), how many entries and bytes, and the
+    /// directory they were scanned from (its host path is made when the run is read).
     /// </summary>
-    internal sealed record Run(int Id, (long Offset, int Length)[] Chunks, int Count, long Length, string HostDir);
+    internal sealed record Run(int Id, (long Offset, int Length)[] Chunks, int Count, long Length, IsoNode HostDir);
 
     private byte[]? _readBuffer;
 
@@ -111,8 +111,8 @@ internal sealed class IsoSpill : IDisposable
 
         /// <summary>Appends what is left and returns the run; the builder is done.</summary>
         /// <param name="id">The run's number.</param>
-        /// <param name="hostDir">The host directory the entries are in (their host paths are rebuilt from it).</param>
-        internal Run Finish(int id, string hostDir)
+        /// <param name="hostDir">The scanned directory the entries are in (their host paths are rebuilt from its own).</param>
+        internal Run Finish(int id, IsoNode hostDir)
         {
             Flush();
             return new Run(id, [.. _chunks], Count, _length, hostDir);
@@ -142,7 +142,7 @@ internal sealed class IsoSpill : IDisposable
     public RunBuilder Builder() => new(this);
 
     /// <summary>Ends <paramref name="run"/> (scanned from <paramref name="hostDir"/>); safe from several threads.</summary>
-    public Run Append(RunBuilder run, string hostDir) => run.Finish(Interlocked.Increment(ref _runs) - 1, hostDir);
+    public Run Append(RunBuilder run, IsoNode hostDir) => run.Finish(Interlocked.Increment(ref _runs) - 1, hostDir);
 
     /// <summary>
     /// Reads a run back into <paramref name="into"/>: directory entries through <paramref name="directory"/> (given
@@ -155,7 +155,7 @@ internal sealed class IsoSpill : IDisposable
         try
         {
             int hostDir = into.HostDirs.Count;
-            into.HostDirs.Add(run.HostDir);
+            into.HostDirs.Add(run.HostDir.HostPath!);
             int i = 0;
             foreach (var (offset, length) in run.Chunks)
             {

@@ -193,18 +193,18 @@ internal sealed class IsoTreeScanner
         return _options.SourceDateEpoch is null ? (m, stat.AccessedSeconds, stat.ChangedSeconds) : (m, m, m);
     }
 
-    /// <summary>A node for a host path, without its children.</summary>
-    private IsoNode MakeNode(string name, string hostPath, HostStat stat)
+    /// <summary>A node for a host path (given, or for a directory the scan found its parent's joined with the name), without its children.</summary>
+    private IsoNode MakeNode(string name, string? hostPath, HostStat stat, IsoNode? scanParent = null)
     {
         var kind = KindOf(stat);
         var (m, a, c) = Times(stat);
         var node = new IsoNode
         {
-            Name = name, Kind = kind, HostPath = hostPath, Size = kind == IsoNodeKind.File ? stat.Size : 0,
+            Name = name, Kind = kind, HostPath = hostPath, ScanParent = scanParent, Size = kind == IsoNodeKind.File ? stat.Size : 0,
             ModifiedSeconds = m, AccessedSeconds = a, ChangedSeconds = c,
             Mode = stat.Mode, Uid = stat.Uid, Gid = stat.Gid, DeviceNumber = stat.DeviceNumber,
             HostId = (stat.Device, stat.Inode),
-            LinkTarget = kind == IsoNodeKind.Symlink ? new FileInfo(hostPath).LinkTarget ?? "" : null,
+            LinkTarget = kind == IsoNodeKind.Symlink && hostPath is not null ? new FileInfo(hostPath).LinkTarget ?? "" : null,
         };
         if (kind == IsoNodeKind.File && stat.Links > 1 && stat.Inode != 0) node.Links = stat.Links;
         return node;
@@ -268,7 +268,7 @@ internal sealed class IsoTreeScanner
             var kind = KindOf(stat);
             if (kind == IsoNodeKind.Directory)
             {
-                var child = MakeNode(name, path, stat);
+                var child = MakeNode(name, null, stat, scanParent: dir);
                 child.Hidden = hidden;
                 child.Parent = dir;
                 _tree.AddDirectory(child, [.. key, index]);
@@ -282,8 +282,9 @@ internal sealed class IsoTreeScanner
             records.AddEntry(name, kind, hidden, candidate, kind == IsoNodeKind.File ? stat.Size : 0, m, a, c, stat.Mode, stat.Uid, stat.Gid,
                 stat.DeviceNumber, kind == IsoNodeKind.Symlink ? new FileInfo(path).LinkTarget ?? "" : null);
         }
-        var run = _tree.Spill.Append(records, hostDir);
+        var run = _tree.Spill.Append(records, dir);
         dir.Dir.Parts.Add(run);
+        dir.Dir.ScanKey = []; // its entries have theirs
         if (linked.Count > 0)
             lock (candidates)
                 foreach (var (index, id) in linked) candidates.Add(new LinkCandidate([.. key, index], run.Id, index, id));
