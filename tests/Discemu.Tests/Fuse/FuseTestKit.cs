@@ -72,16 +72,19 @@ internal static partial class FuseTestKit
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Discemu.Cli.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var mount = new CliMount(p, mountPoint, stderr);
-        var line = p.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(90)) || line.Result is null || !line.Result.StartsWith("mounted ", StringComparison.Ordinal))
+        return CliMount.Start(psi, mountPoint, $"discemu {string.Join(' ', args)}");
+    }
+
+    /// <summary>Waits up to 10 s for nothing to be mounted at <paramref name="mountPoint"/>.</summary>
+    public static bool WaitUnmounted(string mountPoint)
+    {
+        var sw = Stopwatch.StartNew();
+        while (IsMounted(mountPoint))
         {
-            mount.Dispose();
-            Assert.Fail($"discemu {string.Join(' ', args)} did not mount: {(line.IsCompleted ? line.Result : "(no output)")} {(stderr.IsCompleted ? stderr.Result : "")}");
+            if (sw.Elapsed > TimeSpan.FromSeconds(10)) return false;
+            Thread.Sleep(50);
         }
-        return mount;
+        return true;
     }
 }
 
@@ -103,6 +106,21 @@ internal sealed class MountedView(FuseServer server, FuseView view, string path)
 /// <summary>A <c>discemu mount</c> child process.</summary>
 internal sealed class CliMount(Process process, string mountPoint, Task<string> stderr) : IDisposable
 {
+    /// <summary>Starts <paramref name="psi"/> (a discemu mount command, <paramref name="what"/> in messages) and waits for its "mounted" line.</summary>
+    public static CliMount Start(ProcessStartInfo psi, string mountPoint, string what)
+    {
+        var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var mount = new CliMount(p, mountPoint, stderr);
+        var line = p.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(90)) || line.Result is null || !line.Result.StartsWith("mounted ", StringComparison.Ordinal))
+        {
+            mount.Dispose();
+            Assert.Fail($"{what} did not mount: {(line.IsCompleted ? line.Result : "(no output)")} {(stderr.IsCompleted ? stderr.Result : "")}");
+        }
+        return mount;
+    }
+
     public Process Process { get; } = process;
     public string MountPoint { get; } = mountPoint;
 

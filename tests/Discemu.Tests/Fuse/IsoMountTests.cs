@@ -133,18 +133,6 @@ public sealed class IsoMountTests
         Assert.Empty(Directory.GetFileSystemEntries(mnt)); // the empty mount point is back
     }
 
-    /// <summary>Waits up to 10 s for nothing to be mounted at <paramref name="mnt"/>.</summary>
-    internal static bool WaitUnmounted(string mnt)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (FuseTestKit.IsMounted(mnt))
-        {
-            if (sw.Elapsed > TimeSpan.FromSeconds(10)) return false;
-            Thread.Sleep(50);
-        }
-        return true;
-    }
-
     [Fact]
     public void SigkillLeavesNoDeadMountUnlessAsked()
     {
@@ -161,7 +149,7 @@ public sealed class IsoMountTests
             Assert.Contains("readme.txt", FuseTestKit.Sh(mnt, "ls"));
             mount.Signal("KILL");
             Assert.True(mount.Process.WaitForExit(30_000));
-            Assert.True(WaitUnmounted(mnt), "the mount outlived discemu");
+            Assert.True(FuseTestKit.WaitUnmounted(mnt), "the mount outlived discemu");
             Assert.Empty(Directory.GetFileSystemEntries(mnt));
         }
         // --no-auto-unmount: mount(2) as root, and a killed server leaves the dead mount FUSE always leaves.

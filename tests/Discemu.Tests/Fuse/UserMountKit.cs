@@ -56,18 +56,7 @@ internal static class UserMountKit
 
     /// <summary>Starts <c>discemu ARGS</c> as nobody and waits for its "mounted" line.</summary>
     public static CliMount StartCli(TempDir dir, string mountPoint, params string[] args)
-    {
-        var p = Process.Start(CliStartInfo(dir, args))!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var mount = new CliMount(p, mountPoint, stderr);
-        var line = p.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(90)) || line.Result is null || !line.Result.StartsWith("mounted ", StringComparison.Ordinal))
-        {
-            mount.Dispose();
-            Assert.Fail($"discemu {string.Join(' ', args)} as nobody did not mount: {(line.IsCompleted ? line.Result : "(no output)")} {(stderr.IsCompleted ? stderr.Result : "")}");
-        }
-        return mount;
-    }
+        => CliMount.Start(CliStartInfo(dir, args), mountPoint, $"discemu {string.Join(' ', args)} as nobody");
 
     /// <summary>Runs <c>discemu ARGS</c> as nobody to its end.</summary>
     public static (int Code, string Out, string Err) RunCli(TempDir dir, params string[] args) => Run(CliStartInfo(dir, args));

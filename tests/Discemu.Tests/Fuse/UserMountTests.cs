@@ -96,7 +96,7 @@ public sealed class UserMountTests
         var v = System.Text.RegularExpressions.Regex.Match(version, @"(\d+)\.(\d+)");
         if (v.Success && new Version(int.Parse(v.Groups[1].Value), int.Parse(v.Groups[2].Value)) >= new Version(3, 15))
         {
-            Assert.True(IsoMountTests.WaitUnmounted(mnt), "the mount outlived discemu");
+            Assert.True(FuseTestKit.WaitUnmounted(mnt), "the mount outlived discemu");
             return;
         }
         Thread.Sleep(500);

@@ -31,8 +31,8 @@ public sealed class Qcow2SnapshotCrashTests
         byte[] active = QemuRaw(dir, seed);
         var snapshots = new Dictionary<string, byte[]>
         {
-            ["first"] = SnapshotRaw(dir, seed, "first"),
-            ["second"] = SnapshotRaw(dir, seed, "second"),
+            ["first"] = QemuRaw(dir, seed, "first"),
+            ["second"] = QemuRaw(dir, seed, "second"),
         };
         string[] args = operation switch
         {
@@ -65,10 +65,10 @@ public sealed class Qcow2SnapshotCrashTests
                     Assert.True(operation == "delete" && name == "second", $"cut at write {n}: snapshot '{name}' vanished");
                     continue;
                 }
-                AssertSameBytes(content, SnapshotRaw(dir, image, name), $"cut at write {n}: snapshot '{name}'");
+                AssertSameBytes(content, QemuRaw(dir, image, name), $"cut at write {n}: snapshot '{name}'");
             }
             if (operation == "create" && listed.Contains(" third ", StringComparison.Ordinal))
-                AssertSameBytes(active, SnapshotRaw(dir, image, "third"), $"cut at write {n}: snapshot 'third'");
+                AssertSameBytes(active, QemuRaw(dir, image, "third"), $"cut at write {n}: snapshot 'third'");
             if (completed)
             {
                 Assert.Equal(operation == "create", listed.Contains(" third ", StringComparison.Ordinal));
@@ -100,15 +100,6 @@ public sealed class Qcow2SnapshotCrashTests
         var repair = Discemu.Tests.Cli.CliHarness.Run("check", "-r", "all", image);
         Assert.True(repair.Code is 0 or 3, repair.Err);
         AssertCheckClean(image);
-    }
-
-    private static byte[] SnapshotRaw(TempDir dir, string image, string snapshot)
-    {
-        string raw = dir.File(Guid.NewGuid().ToString("N") + ".raw");
-        QemuImg("convert", "-l", snapshot, "-O", "raw", image, raw);
-        var bytes = File.ReadAllBytes(raw);
-        File.Delete(raw);
-        return bytes;
     }
 
     /// <summary>Runs <c>discemu snapshot ARGS IMAGE</c> with every pwrite from the <paramref name="n"/>th on failing with EIO.</summary>

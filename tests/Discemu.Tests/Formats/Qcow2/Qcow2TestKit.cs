@@ -18,11 +18,12 @@ internal static class Qcow2TestKit
         return PeerTools.RunOk("qemu-io", [.. args]);
     }
 
-    /// <summary>qemu-img's raw rendering of an image.</summary>
-    public static byte[] QemuRaw(TempDir dir, string image)
+    /// <summary>qemu-img's raw rendering of an image (of its internal snapshot <paramref name="snapshot"/> when given).</summary>
+    public static byte[] QemuRaw(TempDir dir, string image, string? snapshot = null)
     {
         var raw = dir.File(Guid.NewGuid().ToString("N") + ".raw");
-        QemuImg("convert", "-O", "raw", image, raw);
+        if (snapshot is null) QemuImg("convert", "-O", "raw", image, raw);
+        else QemuImg("convert", "-l", snapshot, "-O", "raw", image, raw);
         var bytes = File.ReadAllBytes(raw);
         File.Delete(raw);
         return bytes;

@@ -124,6 +124,8 @@ internal sealed partial class IsoLayout
                 if (c.IsDirectory)
                 {
                     var sub = c.Node!;
+                    sub.IsoName = children.IsoName(i); // the path tables name directories from their nodes
+                    if (listing.Joliet is not null) sub.JolietName = new string(children.Text(c.JolietName));
                     sub.Dir!.BlocksBefore = blocks;
                     sub.Dir.InodesBefore = inodes;
                     subdirs.Add(sub);
@@ -195,19 +197,12 @@ internal sealed partial class IsoLayout
 
     /// <summary>
     /// The entries of <paramref name="dir"/>, named, with their ISO 9660 record order and (with Joliet) their Joliet
-    /// record order; its subdirectories' nodes get their names too (the path tables use them).
+    /// record order.
     /// </summary>
     private IsoListing Named(IsoNode dir, bool withJoliet)
     {
         var children = Tree.Children(dir);
         IsoNaming.NameChildren(children, Options.Level, withJoliet, Options.JolietLong);
-        for (int i = 0; i < children.Count; i++)
-        {
-            ref var c = ref children[i];
-            if (!c.IsDirectory) continue;
-            c.Node!.IsoName = children.IsoName(i);
-            if (withJoliet) c.Node.JolietName = new string(children.Text(c.JolietName));
-        }
         return new IsoListing(children, IsoNaming.IsoOrder(children), withJoliet ? IsoNaming.JolietOrder(children) : null);
     }
 
